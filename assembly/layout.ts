@@ -1,0 +1,120 @@
+// The one definition of where everything lives in the VM's linear memory.
+// Plain `export const NAME = value;` so AssemblyScript and TypeScript both import this file.
+// Low memory (below MEMORY_BASE) holds the CPU state block at fixed addresses, so constant
+// addresses fold into WebAssembly load/store offset immediates.
+
+// ---- CPU state block -------------------------------------------------------------------------
+export const STATE_BASE = 0x400;
+export const STATE_SIZE = 0xc00;
+
+// General registers in encoding order EAX ECX EDX EBX ESP EBP ESI EDI, 4 bytes each (SDM 3.4.1).
+// 8-bit register r lives at REGS + (r & 3) * 4 + (r >> 2): AL CL DL BL AH CH DH BH.
+export const REGS = 0x400;
+export const REG_EAX = 0x400;
+export const REG_ECX = 0x404;
+export const REG_EDX = 0x408;
+export const REG_EBX = 0x40c;
+export const REG_ESP = 0x410;
+export const REG_EBP = 0x414;
+export const REG_ESI = 0x418;
+export const REG_EDI = 0x41c;
+export const REG_EIP = 0x420;
+// EFLAGS bits that are not computed lazily (and the lazy ones once materialised).
+export const REG_EFLAGS = 0x424;
+
+// Lazy arithmetic flags (CF PF AF ZF SF OF): FLAGS_LAZY_MASK says which of them must be computed
+// from the last operation instead of read from REG_EFLAGS.
+export const FLAGS_LAZY_MASK = 0x428;
+export const FLAGS_OP = 0x42c; // LazyOp kind of the last flag-setting operation
+export const FLAGS_SIZE = 0x430; // operand size of that operation: 8, 16 or 32
+export const FLAGS_DST = 0x434; // first operand
+export const FLAGS_SRC = 0x438; // second operand
+export const FLAGS_RES = 0x43c; // result
+export const FLAGS_CARRY_IN = 0x440; // carry in for ADC/SBB
+
+// Segment registers in encoding order ES CS SS DS FS GS, then LDTR and TR (index 6, 7).
+// Each has a visible selector and a hidden descriptor cache (SDM 3.4.3).
+export const SEG_ES = 0;
+export const SEG_CS = 1;
+export const SEG_SS = 2;
+export const SEG_DS = 3;
+export const SEG_FS = 4;
+export const SEG_GS = 5;
+export const SEG_LDTR = 6;
+export const SEG_TR = 7;
+export const SEG_SELECTOR = 0x480; // u32 x 8
+export const SEG_BASE = 0x4a0; // u32 x 8
+export const SEG_LIMIT = 0x4c0; // u32 x 8: byte-granular effective limit
+export const SEG_ACCESS = 0x4e0; // u32 x 8: descriptor bits 40..55 (type, S, DPL, P, AVL, D/B, G)
+
+export const GDTR_BASE = 0x500;
+export const GDTR_LIMIT = 0x504;
+export const IDTR_BASE = 0x508;
+export const IDTR_LIMIT = 0x50c;
+
+export const CR0 = 0x510;
+export const CR2 = 0x514;
+export const CR3 = 0x518;
+export const CR4 = 0x51c;
+export const DR0 = 0x520; // DR0..DR7, u32 x 8
+export const CPL = 0x540; // current privilege level 0..3
+
+// Model-specific registers kept in the state block (SDM vol. 4).
+export const MSR_SYSENTER_CS = 0x548;
+export const MSR_SYSENTER_ESP = 0x54c;
+export const MSR_SYSENTER_EIP = 0x550;
+export const MSR_APIC_BASE = 0x554;
+export const TSC = 0x558; // u64: time-stamp counter offset added to retired instructions
+export const MSR_MISC_ENABLE = 0x560; // u64
+
+// Execution bookkeeping.
+export const INSTRUCTIONS_RETIRED = 0x568; // u64
+export const INTERRUPT_PENDING = 0x570; // set by the host when the PIC/APIC has a vector ready
+export const STOP_REQUESTED = 0x574; // set by the host (e.g. isa-debug-exit) to leave run()
+export const HALTED = 0x578; // 1 after HLT until an interrupt arrives
+export const EXCEPTION_VECTOR = 0x57c; // exception being raised (-1 none)
+export const EXCEPTION_ERROR_CODE = 0x580; // its error code (-1 none)
+export const INSTRUCTION_START = 0x584; // EIP of the instruction being executed
+export const INHIBIT_INTERRUPTS = 0x588; // 1 for one instruction after MOV SS / POP SS / STI
+export const RUN_RESULT = 0x58c; // why run() returned (RunResult)
+export const EXIT_CODE = 0x590; // value written to isa-debug-exit
+export const RAM_SIZE = 0x594; // bytes of guest physical RAM
+export const A20_MASK = 0x598; // 0xffffffff with A20 enabled
+export const TSC_OFFSET = 0x5a0; // u64
+
+// Decoded-instruction record: the decoder fills it, the interpreter (and later the translator and
+// disassembler) read it.
+export const DEC_OPCODE = 0x600; // 0x000-0x0ff one-byte, 0x100-0x1ff 0F two-byte
+export const DEC_ATTRS = 0x604; // decode attributes of the opcode (decode_attrs.ts)
+export const DEC_PREFIXES = 0x608; // Prefix bits
+export const DEC_SEGMENT = 0x60c; // effective segment of the memory operand
+export const DEC_MODRM = 0x610; // ModRM byte, or -1
+export const DEC_MOD = 0x614;
+export const DEC_REG = 0x618;
+export const DEC_RM = 0x61c;
+export const DEC_EA = 0x620; // effective address (offset within DEC_SEGMENT)
+export const DEC_IMM = 0x624; // first immediate / displacement / far offset
+export const DEC_IMM2 = 0x628; // second immediate (ENTER level, far selector)
+export const DEC_OPSIZE32 = 0x62c; // 1 for 32-bit operand size
+export const DEC_ADDRSIZE32 = 0x630; // 1 for 32-bit address size
+export const DEC_LENGTH = 0x634; // instruction length in bytes
+
+// Statistics counters (u32 each) for --stats.
+export const STAT_TLB_MISSES = 0x700;
+export const STAT_PAGE_FAULTS = 0x704;
+export const STAT_EXCEPTIONS = 0x708;
+export const STAT_INTERRUPTS = 0x70c;
+export const STAT_TLB_FLUSHES = 0x710;
+
+// ---- Runtime and tables ----------------------------------------------------------------------
+// AssemblyScript's static data and stub heap start here (asconfig memoryBase).
+export const MEMORY_BASE = 0x10000;
+// Software TLB: one i32 per 4 KiB linear page, 2^20 entries (mmu/tlb.ts).
+export const TLB_BASE = 0x100000;
+export const TLB_SIZE = 0x400000;
+// Pages with a valid TLB entry, so a flush touches only those.
+export const TLB_VALID_LIST = 0x500000;
+export const TLB_VALID_LIST_CAPACITY = 0x10000;
+export const TLB_VALID_COUNT = 0x5f0;
+// Guest physical RAM starts here and runs for RAM_SIZE bytes.
+export const GUEST_RAM = 0x1000000;

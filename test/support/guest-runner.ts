@@ -1,0 +1,54 @@
+// Runs one test guest (a multiboot ELF) under qemu-system-i386 or under wasmvisor and returns what
+// it printed on COM1 and its isa-debug-exit status, so the two can be compared.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+export interface GuestRun {
+  /** Everything the guest wrote to COM1. */
+  serial: string;
+  /** Process exit status: (value << 1) | 1 after a write to isa-debug-exit, as QEMU does. */
+  exitCode: number | null;
+  /** Anything the emulator itself printed on stderr. */
+  stderr: string;
+}
+
+export interface RunOptions {
+  memoryMiB?: number;
+  timeoutMs?: number;
+  append?: string;
+}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export function runQemu(kernel: string, options: RunOptions = {}): GuestRun {
+  const args = [
+    "-kernel", kernel,
+    "-display", "none",
+    "-serial", "stdio",
+    "-monitor", "none",
+    "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+    "-no-reboot",
+    "-m", String(options.memoryMiB ?? 32),
+  ];
+  if (options.append !== undefined) args.push("-append", options.append);
+  const result = spawnSync("qemu-system-i386", args, {
+    encoding: "latin1",
+    timeout: options.timeoutMs ?? 60_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (result.error) throw result.error;
+  return { serial: result.stdout, exitCode: result.status, stderr: result.stderr };
+}
+
+export function runWasmvisor(kernel: string, options: RunOptions = {}): GuestRun {
+  const args = [path.join(repoRoot, "bin/wasmvisor.js"), "run", "--kernel", kernel, "--mem", String(options.memoryMiB ?? 32)];
+  if (options.append !== undefined) args.push("--append", options.append);
+  const result = spawnSync(process.execPath, args, {
+    encoding: "latin1",
+    timeout: options.timeoutMs ?? 60_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (result.error) throw result.error;
+  return { serial: result.stdout, exitCode: result.status, stderr: result.stderr };
+}
