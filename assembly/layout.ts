@@ -81,6 +81,7 @@ export const EXIT_CODE = 0x590; // value written to isa-debug-exit
 export const RAM_SIZE = 0x594; // bytes of guest physical RAM
 export const A20_MASK = 0x598; // 0xffffffff with A20 enabled
 export const TSC_OFFSET = 0x5a0; // u64
+export const EXCEPTION_DELIVERING = 0x5a8; // vector whose delivery is in progress (-1 none)
 
 // Decoded-instruction record: the decoder fills it, the interpreter (and later the translator and
 // disassembler) read it.
@@ -98,6 +99,7 @@ export const DEC_IMM2 = 0x628; // second immediate (ENTER level, far selector)
 export const DEC_OPSIZE32 = 0x62c; // 1 for 32-bit operand size
 export const DEC_ADDRSIZE32 = 0x630; // 1 for 32-bit address size
 export const DEC_LENGTH = 0x634; // instruction length in bytes
+export const DEC_BASE_IS_ESP = 0x638; // 1 when the memory operand's base register is ESP
 
 // Statistics counters (u32 each) for --stats.
 export const STAT_TLB_MISSES = 0x700;
@@ -115,6 +117,6 @@ export const TLB_SIZE = 0x400000;
 // Pages with a valid TLB entry, so a flush touches only those.
 export const TLB_VALID_LIST = 0x500000;
 export const TLB_VALID_LIST_CAPACITY = 0x10000;
-export const TLB_VALID_COUNT = 0x5f0;
+export const TLB_VALID_COUNT = 0x5f0; // entries in use in TLB_VALID_LIST
 // Guest physical RAM starts here and runs for RAM_SIZE bytes.
 export const GUEST_RAM = 0x1000000;

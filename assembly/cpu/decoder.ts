@@ -1,0 +1,217 @@
+// The decoder: prefixes → opcode → table attributes → ModRM/SIB → displacement and immediates,
+// into the fixed decoded-instruction record (layout.ts DEC_*). Which opcodes take a ModRM byte or
+// an immediate comes from the generated table (src/isa/opcodes.ts), never from code here.
+import {
+  DEC_OPCODE, DEC_ATTRS, DEC_PREFIXES, DEC_SEGMENT, DEC_MODRM, DEC_MOD, DEC_REG, DEC_RM, DEC_EA,
+  DEC_IMM, DEC_IMM2, DEC_OPSIZE32, DEC_ADDRSIZE32, DEC_LENGTH, DEC_BASE_IS_ESP, REG_EIP, INSTRUCTION_START,
+  SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, GUEST_RAM,
+} from "../layout";
+import { OPCODE_ATTRS, GROUP_ATTRS } from "./decode_table.generated";
+import {
+  ATTR_MODRM, ATTR_IMM_MASK, ATTR_IMM_SHIFT, ATTR_LOCKABLE, ATTR_UNDEFINED, ATTR_GROUP, ATTR_MEM_ONLY,
+  ATTR_MODRM_REG_ONLY, IMM_NONE, IMM_B, IMM_W, IMM_Z, IMM_FAR, IMM_ENTER, IMM_MOFFS, IMM_GROUP3,
+  PREFIX_OPSIZE, PREFIX_ADDRSIZE, PREFIX_LOCK, PREFIX_REPNE, PREFIX_REP, PREFIX_SEGMENT,
+} from "./decode_attrs";
+import { getReg32, segBase, segLimit, segAccess, ACC_DB, EXC_UD, EXC_GP } from "./state";
+import { raiseFault } from "./fault";
+import { tlbEntry, tlbReadMask, tlbGeneration, TLB_VALID } from "../mmu/tlb";
+import { translate } from "../mmu/paging";
+import { physRead8, ramBytes } from "../mmu/physical";
+import { CPL } from "../layout";
+
+// Instruction fetch: the host address of the current code page is cached so most bytes cost one
+// compare and one load. Invalidated whenever the TLB changes (tlbGeneration).
+let fetchPageTag: u32 = 0xffffffff; // linear page number, or an impossible value
+let fetchPageHost: usize = 0;
+let fetchGeneration: u32 = 0xffffffff;
+let codeBase: u32 = 0;
+let codeLimit: u32 = 0;
+// Offset (EIP) of the next byte to fetch.
+export let nextEip: u32 = 0;
+
+@inline function fetch8(): u32 {
+  const offset = nextEip;
+  nextEip = offset + 1;
+  const linear = codeBase + offset;
+  if ((linear >>> 12) == fetchPageTag && offset <= codeLimit) return load<u8>(fetchPageHost + (linear & 0xfff));
+  return fetch8Slow(linear, offset);
+}
+
+function fetch8Slow(linear: u32, offset: u32): u32 {
+  if (offset > codeLimit) raiseFault(EXC_GP, 0);
+  if (nextEip - load<u32>(INSTRUCTION_START) > 15) raiseFault(EXC_GP, 0); // SDM vol. 2, 2.3.11
+  const entry = tlbEntry(linear);
+  let phys: u32;
+  if ((entry & tlbReadMask) == TLB_VALID) phys = (entry & 0xfffff000) | (linear & 0xfff);
+  else phys = translate(linear, false, load<u32>(CPL) == 3);
+  const page = phys & 0xfffff000;
+  if (page < ramBytes) {
+    fetchPageTag = linear >>> 12;
+    fetchPageHost = GUEST_RAM + page;
+  }
+  return physRead8(phys);
+}
+
+@inline function fetch16(): u32 { const low = fetch8(); return low | (fetch8() << 8); }
+@inline function fetch32(): u32 { const low = fetch16(); return low | (fetch16() << 16); }
+
+/**
+ * Decode the instruction at CS:EIP into the record. On return REG_EIP still points at the
+ * instruction; `nextEip` is the address of the next one.
+ */
+export function decode(): void {
+  if (fetchGeneration != tlbGeneration) {
+    fetchPageTag = 0xffffffff;
+    fetchGeneration = tlbGeneration;
+  }
+  codeBase = segBase(SEG_CS);
+  codeLimit = segLimit(SEG_CS);
+  const start = load<u32>(REG_EIP);
+  store<u32>(INSTRUCTION_START, start);
+  nextEip = start;
+  const default32: u32 = (segAccess(SEG_CS) & ACC_DB) != 0 ? 1 : 0;
+
+  let prefixes: u32 = 0;
+  let segment: u32 = SEG_DS;
+  let opcode = fetch8();
+  for (let count = 0; ; count++) {
+    switch (opcode) {
+      case 0x26: segment = SEG_ES; prefixes |= PREFIX_SEGMENT; break;
+      case 0x2e: segment = SEG_CS; prefixes |= PREFIX_SEGMENT; break;
+      case 0x36: segment = SEG_SS; prefixes |= PREFIX_SEGMENT; break;
+      case 0x3e: segment = SEG_DS; prefixes |= PREFIX_SEGMENT; break;
+      case 0x64: segment = SEG_FS; prefixes |= PREFIX_SEGMENT; break;
+      case 0x65: segment = SEG_GS; prefixes |= PREFIX_SEGMENT; break;
+      case 0x66: prefixes |= PREFIX_OPSIZE; break;
+      case 0x67: prefixes |= PREFIX_ADDRSIZE; break;
+      case 0xf0: prefixes |= PREFIX_LOCK; break;
+      // The last of F2/F3 wins, as on P6.
+      case 0xf2: prefixes = (prefixes & ~PREFIX_REP) | PREFIX_REPNE; break;
+      case 0xf3: prefixes = (prefixes & ~PREFIX_REPNE) | PREFIX_REP; break;
+      default: count = -1; break;
+    }
+    if (count < 0) break;
+    if (count >= 14) raiseFault(EXC_GP, 0);
+    opcode = fetch8();
+  }
+  if (opcode == 0x0f) opcode = 0x100 | fetch8();
+
+  const opsize32 = default32 ^ ((prefixes & PREFIX_OPSIZE) != 0 ? 1 : 0);
+  const addrsize32 = default32 ^ ((prefixes & PREFIX_ADDRSIZE) != 0 ? 1 : 0);
+  let attrs = <u32>load<u16>(OPCODE_ATTRS + (opcode << 1));
+  let mod: u32 = 3;
+  let modrm: i32 = -1;
+  if ((attrs & ATTR_MODRM) != 0) {
+    const byte = fetch8();
+    modrm = <i32>byte;
+    mod = byte >> 6;
+    const reg = (byte >> 3) & 7;
+    const rm = byte & 7;
+    store<u32>(DEC_REG, reg);
+    store<u32>(DEC_RM, rm);
+    if ((attrs & ATTR_GROUP) != 0) attrs = (attrs & ATTR_IMM_MASK) | <u32>load<u16>(GROUP_ATTRS + (((opcode << 3) | reg) << 1));
+    if ((attrs & ATTR_MODRM_REG_ONLY) != 0) {
+      mod = 3;
+    } else if (mod != 3) {
+      if (addrsize32 != 0) segment = decodeAddress32(mod, rm, segment, prefixes);
+      else segment = decodeAddress16(mod, rm, segment, prefixes);
+    }
+  }
+  store<u32>(DEC_MOD, mod);
+  store<i32>(DEC_MODRM, modrm);
+  if ((attrs & ATTR_UNDEFINED) != 0) raiseFault(EXC_UD, -1);
+  if ((attrs & ATTR_MEM_ONLY) != 0 && mod == 3) raiseFault(EXC_UD, -1);
+  if ((prefixes & PREFIX_LOCK) != 0 && ((attrs & ATTR_LOCKABLE) == 0 || mod == 3)) raiseFault(EXC_UD, -1);
+
+  switch ((attrs & ATTR_IMM_MASK) >> ATTR_IMM_SHIFT) {
+    case IMM_NONE: break;
+    case IMM_B: store<u32>(DEC_IMM, fetch8()); break;
+    case IMM_W: store<u32>(DEC_IMM, fetch16()); break;
+    case IMM_Z: store<u32>(DEC_IMM, opsize32 != 0 ? fetch32() : fetch16()); break;
+    case IMM_FAR: {
+      store<u32>(DEC_IMM, opsize32 != 0 ? fetch32() : fetch16());
+      store<u32>(DEC_IMM2, fetch16());
+      break;
+    }
+    case IMM_ENTER: {
+      store<u32>(DEC_IMM, fetch16());
+      store<u32>(DEC_IMM2, fetch8());
+      break;
+    }
+    case IMM_MOFFS: store<u32>(DEC_EA, addrsize32 != 0 ? fetch32() : fetch16()); break;
+    case IMM_GROUP3: {
+      // TEST (reg 0 and 1) is the only member of group 3 with an immediate.
+      if ((modrm & 0x30) == 0) {
+        const byteOp = (opcode & 1) == 0;
+        store<u32>(DEC_IMM, byteOp ? fetch8() : opsize32 != 0 ? fetch32() : fetch16());
+      }
+      break;
+    }
+    default: break;
+  }
+  if (nextEip - start > 15) raiseFault(EXC_GP, 0);
+  store<u32>(DEC_OPCODE, opcode);
+  store<u32>(DEC_ATTRS, attrs);
+  store<u32>(DEC_PREFIXES, prefixes);
+  store<u32>(DEC_SEGMENT, segment);
+  store<u32>(DEC_OPSIZE32, opsize32);
+  store<u32>(DEC_ADDRSIZE32, addrsize32);
+  store<u32>(DEC_LENGTH, nextEip - start);
+}
+
+// 16-bit ModRM addressing (SDM vol. 2, table 2-1). Returns the effective segment.
+function decodeAddress16(mod: u32, rm: u32, segment: u32, prefixes: u32): u32 {
+  let ea: u32;
+  let stackBased = false;
+  switch (rm) {
+    case 0: ea = getReg32(3) + getReg32(6); break; // BX+SI
+    case 1: ea = getReg32(3) + getReg32(7); break; // BX+DI
+    case 2: ea = getReg32(5) + getReg32(6); stackBased = true; break; // BP+SI
+    case 3: ea = getReg32(5) + getReg32(7); stackBased = true; break; // BP+DI
+    case 4: ea = getReg32(6); break; // SI
+    case 5: ea = getReg32(7); break; // DI
+    case 6: {
+      if (mod == 0) { ea = fetch16(); break; } // disp16
+      ea = getReg32(5); stackBased = true; break; // BP
+    }
+    default: ea = getReg32(3); break; // BX
+  }
+  if (mod == 1) ea += <u32><i32><i8>fetch8();
+  else if (mod == 2) ea += fetch16();
+  store<u32>(DEC_EA, ea & 0xffff);
+  store<u32>(DEC_BASE_IS_ESP, 0);
+  if ((prefixes & PREFIX_SEGMENT) == 0 && stackBased) return SEG_SS;
+  return segment;
+}
+
+// 32-bit ModRM/SIB addressing (SDM vol. 2, tables 2-2 and 2-3). Returns the effective segment.
+function decodeAddress32(mod: u32, rm: u32, segment: u32, prefixes: u32): u32 {
+  let ea: u32;
+  let stackBased = false;
+  let baseIsEsp: u32 = 0;
+  if (rm == 4) {
+    const sib = fetch8();
+    const scale = sib >> 6;
+    const index = (sib >> 3) & 7;
+    const base = sib & 7;
+    if (base == 5 && mod == 0) {
+      ea = fetch32();
+    } else {
+      ea = getReg32(base);
+      stackBased = base == 4 || base == 5;
+      baseIsEsp = base == 4 ? 1 : 0;
+    }
+    if (index != 4) ea += getReg32(index) << scale;
+  } else if (rm == 5 && mod == 0) {
+    ea = fetch32();
+  } else {
+    ea = getReg32(rm);
+    stackBased = rm == 5;
+  }
+  if (mod == 1) ea += <u32><i32><i8>fetch8();
+  else if (mod == 2) ea += fetch32();
+  store<u32>(DEC_EA, ea);
+  store<u32>(DEC_BASE_IS_ESP, baseIsEsp);
+  if ((prefixes & PREFIX_SEGMENT) == 0 && stackBased) return SEG_SS;
+  return segment;
+}

@@ -1,0 +1,103 @@
+// The execution loop: interrupts and pending exceptions at instruction boundaries, then
+// decode → execute, until the budget runs out, the CPU halts, or the host asks to stop.
+import {
+  REG_EIP, REG_EFLAGS, INSTRUCTIONS_RETIRED, INTERRUPT_PENDING, STOP_REQUESTED, HALTED,
+  EXCEPTION_VECTOR, EXCEPTION_ERROR_CODE, EXCEPTION_DELIVERING, INSTRUCTION_START,
+  INHIBIT_INTERRUPTS, RUN_RESULT, STAT_INTERRUPTS, DR0,
+} from "../layout";
+import { FLAG_IF, FLAG_TF, EXC_DF, EXC_PF, EXC_DB } from "./state";
+import { decode, nextEip } from "./decoder";
+import { execute } from "./interpreter";
+import { deliverInterrupt } from "./system";
+import { hostAcknowledgeInterrupt } from "../host";
+
+// Why run() returned.
+export const RUN_BUDGET_EXHAUSTED: i32 = 0;
+export const RUN_HALTED: i32 = 1; // HLT with no interrupt to wake it
+export const RUN_STOP_REQUESTED: i32 = 2; // a device (isa-debug-exit) or the host asked to stop
+export const RUN_TRIPLE_FAULT: i32 = 3; // shutdown: the host resets or stops the VM
+
+// Instructions left in the current slice; a global so it survives an unwind for an exception.
+let budgetLeft: i32 = 0;
+
+/** Run up to `budget` instructions. Call resume() after an unwind to go on with the rest. */
+export function run(budget: i32): i32 {
+  budgetLeft = budget;
+  return resume();
+}
+
+export function resume(): i32 {
+  if (load<i32>(EXCEPTION_VECTOR) >= 0) {
+    if (!deliverPendingException()) return finish(RUN_TRIPLE_FAULT);
+  }
+  while (budgetLeft > 0) {
+    if (load<u32>(INHIBIT_INTERRUPTS) != 0) {
+      store<u32>(INHIBIT_INTERRUPTS, 0);
+    } else if (load<u32>(INTERRUPT_PENDING) != 0 && (load<u32>(REG_EFLAGS) & FLAG_IF) != 0) {
+      deliverExternalInterrupt();
+    }
+    if (load<u32>(HALTED) != 0) return finish(RUN_HALTED);
+    budgetLeft--;
+    const singleStep = (load<u32>(REG_EFLAGS) & FLAG_TF) != 0;
+    decode();
+    store<u32>(REG_EIP, nextEip);
+    execute();
+    store<u64>(INSTRUCTIONS_RETIRED, load<u64>(INSTRUCTIONS_RETIRED) + 1);
+    if (singleStep) singleStepTrap();
+    if (load<u32>(STOP_REQUESTED) != 0) return finish(RUN_STOP_REQUESTED);
+  }
+  return finish(RUN_BUDGET_EXHAUSTED);
+}
+
+@inline function finish(result: i32): i32 {
+  store<i32>(RUN_RESULT, result);
+  return result;
+}
+
+function deliverExternalInterrupt(): void {
+  const vector = hostAcknowledgeInterrupt();
+  if (vector < 0) return;
+  store<u32>(HALTED, 0);
+  store<u32>(STAT_INTERRUPTS, load<u32>(STAT_INTERRUPTS) + 1);
+  const eip = load<u32>(REG_EIP);
+  store<u32>(INSTRUCTION_START, eip);
+  store<i32>(EXCEPTION_DELIVERING, vector);
+  deliverInterrupt(<u32>vector, false, true, -1, eip);
+  store<i32>(EXCEPTION_DELIVERING, -1);
+}
+
+function singleStepTrap(): void {
+  // DR6.BS records a single-step trap (SDM vol. 3, 17.2.3).
+  store<u32>(DR0 + 6 * 4, load<u32>(DR0 + 6 * 4) | (1 << 14));
+  const eip = load<u32>(REG_EIP);
+  store<u32>(INSTRUCTION_START, eip);
+  deliverInterrupt(EXC_DB, false, true, -1, eip);
+}
+
+// Exception classes for double-fault detection (SDM vol. 3, table 6-5).
+function isContributory(vector: i32): bool { return vector == 0 || (vector >= 10 && vector <= 13); }
+
+/** Deliver the exception raised by the last instruction; false on a triple fault. */
+function deliverPendingException(): bool {
+  let vector = load<i32>(EXCEPTION_VECTOR);
+  let errorCode = load<i32>(EXCEPTION_ERROR_CODE);
+  store<i32>(EXCEPTION_VECTOR, -1);
+  const previous = load<i32>(EXCEPTION_DELIVERING);
+  if (previous >= 0) {
+    if (previous == <i32>EXC_DF) return false;
+    const previousIsPageFault = previous == <i32>EXC_PF;
+    if ((isContributory(previous) && isContributory(vector)) ||
+        (previousIsPageFault && (vector == <i32>EXC_PF || isContributory(vector)))) {
+      vector = <i32>EXC_DF;
+      errorCode = 0;
+    }
+  }
+  store<u32>(HALTED, 0);
+  store<i32>(EXCEPTION_DELIVERING, vector);
+  // Faults report the address of the faulting instruction.
+  const eip = load<u32>(INSTRUCTION_START);
+  store<u32>(REG_EIP, eip);
+  deliverInterrupt(<u32>vector, false, true, errorCode, eip);
+  store<i32>(EXCEPTION_DELIVERING, -1);
+  return true;
+}

@@ -1,0 +1,63 @@
+// The engine's exports: what the TypeScript host calls. Everything else it reads and writes
+// through the state block at the offsets in layout.ts.
+import {
+  GUEST_RAM, EXCEPTION_VECTOR, EXCEPTION_DELIVERING, A20_MASK, TLB_VALID_COUNT, REG_EFLAGS,
+  FLAGS_LAZY_MASK, STATE_BASE, STATE_SIZE, TLB_BASE, TLB_SIZE, CR0, GDTR_LIMIT, IDTR_LIMIT,
+} from "./layout";
+import { setRamSize, ramBytes } from "./mmu/physical";
+import { tlbFlush } from "./mmu/tlb";
+import { setSegmentCache, setCpl } from "./cpu/descriptors";
+import { CR0_ET } from "./cpu/state";
+
+export { run, resume } from "./cpu/run";
+
+/** Grow memory for `ramBytes` of guest RAM and reset the CPU. Returns false if memory is short. */
+export function initialize(ramBytes: u32): bool {
+  const needed = <u64>GUEST_RAM + <u64>ramBytes;
+  const have = <u64>memory.size() << 16;
+  if (needed > have) {
+    const pages = <i32>((needed - have + 0xffff) >> 16);
+    if (memory.grow(pages) < 0) return false;
+  }
+  memory.fill(TLB_BASE, 0, TLB_SIZE);
+  store<u32>(TLB_VALID_COUNT, 0);
+  setRamSize(ramBytes);
+  resetCpu();
+  return true;
+}
+
+/** Power-on state (SDM vol. 3, 9.1.1): real mode at F000:FFF0. */
+export function resetCpu(): void {
+  memory.fill(STATE_BASE, 0, STATE_SIZE);
+  setRamSize(ramBytes); // the size lives in the state block too
+  store<u32>(REG_EFLAGS, 2);
+  store<u32>(FLAGS_LAZY_MASK, 0);
+  store<u32>(CR0, 0x60000000 | CR0_ET);
+  store<u32>(GDTR_LIMIT, 0xffff);
+  store<u32>(IDTR_LIMIT, 0xffff);
+  store<i32>(EXCEPTION_VECTOR, -1);
+  store<i32>(EXCEPTION_DELIVERING, -1);
+  store<u32>(A20_MASK, 0xffffffff);
+  // Data segments: 64 KiB read/write; CS at F000 with its base at the top of the address space.
+  for (let seg: u32 = 0; seg < 6; seg++) setSegmentCache(seg, 0, 0, 0xffff, 0x93);
+  setSegmentCache(1, 0xf000, 0xffff0000, 0xffff, 0x9b);
+  setSegmentCache(6, 0, 0, 0xffff, 0x82);
+  setSegmentCache(7, 0, 0, 0xffff, 0x8b);
+  store<u32>(0x420, 0xfff0);
+  store<u32>(0x408, 0x0633); // EDX holds the CPU signature after reset
+  setCpl(0);
+  tlbFlush(false);
+}
+
+/** Load a segment register's cache directly (loaders, snapshots). */
+export function loadSegmentCache(seg: u32, selector: u32, base: u32, limit: u32, access: u32): void {
+  setSegmentCache(seg, selector, base, limit, access);
+}
+
+/** Recompute derived state after the host wrote the state block (CPL masks, TLB). */
+export function stateChanged(cpl: u32): void {
+  setCpl(cpl);
+  tlbFlush(false);
+}
+
+export function guestRamOffset(): u32 { return GUEST_RAM; }

@@ -1,0 +1,80 @@
+// Software TLB: one i32 per 4 KiB linear page (2^20 entries at TLB_BASE). An entry holds the
+// physical page in bits 31..12 and permission bits below, so one masked compare decides whether
+// an access can take the inline fast path (../shared/STYLE.md, v86's habit).
+import {
+  TLB_BASE, TLB_SIZE, TLB_VALID_LIST, TLB_VALID_LIST_CAPACITY, TLB_VALID_COUNT, STAT_TLB_FLUSHES,
+} from "../layout";
+
+export const TLB_VALID: u32 = 1 << 0; // entry present
+export const TLB_NO_USER: u32 = 1 << 1; // CPL 3 may not access the page
+export const TLB_READONLY_USER: u32 = 1 << 2; // CPL 3 writes take the slow path (read-only or clean)
+export const TLB_READONLY_SUPERVISOR: u32 = 1 << 3; // CPL 0-2 writes take the slow path
+export const TLB_MMIO: u32 = 1 << 4; // not RAM: every access goes to the host
+export const TLB_HAS_CODE: u32 = 1 << 5; // holds translated code: writes take the slow path
+export const TLB_GLOBAL: u32 = 1 << 6; // survives CR3 reloads (CR4.PGE and PTE.G)
+export const TLB_LARGE: u32 = 1 << 7; // part of a 4 MiB page (INVLPG drops the whole page)
+
+// Masks for the current privilege level, recomputed by setTlbPrivilege when CPL changes:
+// an access is fast when (entry & mask) == TLB_VALID.
+export let tlbReadMask: u32 = TLB_VALID | TLB_MMIO;
+export let tlbWriteMask: u32 = TLB_VALID | TLB_MMIO | TLB_HAS_CODE | TLB_READONLY_SUPERVISOR;
+
+export function setTlbPrivilege(user: bool): void {
+  tlbReadMask = user ? TLB_VALID | TLB_MMIO | TLB_NO_USER : TLB_VALID | TLB_MMIO;
+  tlbWriteMask = user
+    ? TLB_VALID | TLB_MMIO | TLB_HAS_CODE | TLB_NO_USER | TLB_READONLY_USER
+    : TLB_VALID | TLB_MMIO | TLB_HAS_CODE | TLB_READONLY_SUPERVISOR;
+}
+
+@inline export function tlbEntry(linear: u32): u32 {
+  return load<u32>(TLB_BASE + ((linear >>> 12) << 2));
+}
+
+// Bumped on every flush so cached translations elsewhere (the instruction fetch page) notice.
+export let tlbGeneration: u32 = 0;
+
+export function tlbInsert(linear: u32, entry: u32): void {
+  const slot = TLB_BASE + ((linear >>> 12) << 2);
+  if (load<u32>(slot) == 0) {
+    const count = load<u32>(TLB_VALID_COUNT);
+    if (count >= <u32>TLB_VALID_LIST_CAPACITY) {
+      flushAll();
+    }
+    const n = load<u32>(TLB_VALID_COUNT);
+    store<u32>(TLB_VALID_LIST + (n << 2), linear >>> 12);
+    store<u32>(TLB_VALID_COUNT, n + 1);
+  }
+  store<u32>(slot, entry);
+}
+
+export function tlbInvalidatePage(linear: u32): void {
+  // The page stays in the valid list; a stale list entry only costs a redundant clear.
+  store<u32>(TLB_BASE + ((linear >>> 12) << 2), 0);
+  tlbGeneration++;
+}
+
+/** Drop every entry (CR0/CR4 changes), or every non-global one (CR3 reload). */
+export function tlbFlush(keepGlobal: bool): void {
+  const count = load<u32>(TLB_VALID_COUNT);
+  let kept: u32 = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    const page = load<u32>(TLB_VALID_LIST + (i << 2));
+    const slot = TLB_BASE + (page << 2);
+    const entry = load<u32>(slot);
+    if (keepGlobal && (entry & TLB_GLOBAL) != 0) {
+      store<u32>(TLB_VALID_LIST + (kept << 2), page);
+      kept++;
+    } else {
+      store<u32>(slot, 0);
+    }
+  }
+  store<u32>(TLB_VALID_COUNT, kept);
+  store<u32>(STAT_TLB_FLUSHES, load<u32>(STAT_TLB_FLUSHES) + 1);
+  tlbGeneration++;
+}
+
+function flushAll(): void {
+  memory.fill(TLB_BASE, 0, TLB_SIZE);
+  store<u32>(TLB_VALID_COUNT, 0);
+  tlbGeneration++;
+}

@@ -1,0 +1,4 @@
+// The library API: create and run a machine from TypeScript.
+export { createMachine, Machine, MachineError, LoaderError } from "./machine/machine.ts";
+export type { MachineOptions, RunOutcome, StopReason } from "./machine/machine.ts";
+export { RunResult } from "./machine/engine.ts";

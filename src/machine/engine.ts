@@ -1,0 +1,129 @@
+// Loads the AssemblyScript engine (build/wasmvisor.wasm) and gives the host typed access to its
+// exports and to the state block. Only i32 crosses the boundary (../shared/DESIGN.md).
+import { readFileSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import * as layout from "../../assembly/layout.ts";
+
+/** Host functions the engine imports (assembly/host.ts). */
+export interface EngineHost {
+  portIn(port: number, size: number): number;
+  portOut(port: number, size: number, value: number): void;
+  mmioRead(address: number, size: number): number;
+  mmioWrite(address: number, size: number, value: number): void;
+  acknowledgeInterrupt(): number;
+}
+
+interface EngineExports {
+  memory: WebAssembly.Memory;
+  initialize(ramBytes: number): number;
+  resetCpu(): void;
+  run(budget: number): number;
+  resume(): number;
+  loadSegmentCache(seg: number, selector: number, base: number, limit: number, access: number): void;
+  stateChanged(cpl: number): void;
+}
+
+/** Why a slice of execution ended (assembly/cpu/run.ts). */
+export enum RunResult {
+  BudgetExhausted = 0,
+  Halted = 1,
+  StopRequested = 2,
+  TripleFault = 3,
+}
+
+export class EngineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "EngineError";
+  }
+}
+
+// Thrown through the engine to abandon an instruction that raised an exception; never escapes
+// this module. A plain object: no stack trace is captured.
+const UNWIND = { unwind: true };
+
+function findWasm(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    path.join(here, "wasmvisor.wasm"), // next to the bundled CLI (dist/)
+    path.join(here, "../../build/wasmvisor.wasm"), // running from src/machine
+    path.join(here, "../build/wasmvisor.wasm"),
+  ];
+  for (const candidate of candidates) if (existsSync(candidate)) return candidate;
+  throw new EngineError(`engine not built: none of ${candidates.join(", ")} exists (run: npm run build)`);
+}
+
+let compiledModule: WebAssembly.Module | undefined;
+
+export class Engine {
+  readonly exports: EngineExports;
+  private u32View: Uint32Array;
+  private u8View: Uint8Array;
+
+  constructor(host: EngineHost, wasmPath?: string) {
+    compiledModule ??= new WebAssembly.Module(readFileSync(wasmPath ?? findWasm()));
+    const instance = new WebAssembly.Instance(compiledModule, {
+      host: {
+        portIn: (port: number, size: number) => host.portIn(port & 0xffff, size),
+        portOut: (port: number, size: number, value: number) => host.portOut(port & 0xffff, size, value >>> 0),
+        mmioRead: (address: number, size: number) => host.mmioRead(address >>> 0, size),
+        mmioWrite: (address: number, size: number, value: number) => host.mmioWrite(address >>> 0, size, value >>> 0),
+        acknowledgeInterrupt: () => host.acknowledgeInterrupt(),
+        unwind: () => { throw UNWIND; },
+      },
+      env: {
+        abort: () => { throw new EngineError("engine aborted (internal error)"); },
+      },
+    });
+    this.exports = instance.exports as unknown as EngineExports;
+    this.u32View = new Uint32Array(this.exports.memory.buffer);
+    this.u8View = new Uint8Array(this.exports.memory.buffer);
+  }
+
+  initialize(ramBytes: number): void {
+    if (!this.exports.initialize(ramBytes)) throw new EngineError(`cannot allocate ${ramBytes} bytes of guest RAM`);
+    this.refreshViews();
+  }
+
+  private refreshViews(): void {
+    if (this.u8View.buffer !== this.exports.memory.buffer) {
+      this.u32View = new Uint32Array(this.exports.memory.buffer);
+      this.u8View = new Uint8Array(this.exports.memory.buffer);
+    }
+  }
+
+  /** Run up to `budget` instructions; exceptions the guest raises are delivered inside. */
+  run(budget: number): RunResult {
+    let result: number;
+    try {
+      result = this.exports.run(budget);
+    } catch (error) {
+      if (error !== UNWIND) throw error;
+      result = this.resumeAfterUnwind();
+    }
+    return result as RunResult;
+  }
+
+  private resumeAfterUnwind(): number {
+    for (;;) {
+      try {
+        return this.exports.resume();
+      } catch (error) {
+        if (error !== UNWIND) throw error;
+      }
+    }
+  }
+
+  get32(offset: number): number { return this.u32View[offset >>> 2]; }
+  set32(offset: number, value: number): void { this.u32View[offset >>> 2] = value >>> 0; }
+  get64(offset: number): bigint {
+    return (BigInt(this.u32View[(offset >>> 2) + 1]) << 32n) | BigInt(this.u32View[offset >>> 2]);
+  }
+
+  /** Guest physical RAM as a byte view (length = RAM size). */
+  ram(): Uint8Array {
+    this.refreshViews();
+    return this.u8View.subarray(layout.GUEST_RAM, layout.GUEST_RAM + this.get32(layout.RAM_SIZE));
+  }
+}

@@ -1,0 +1,251 @@
+// A virtual machine: the engine, guest RAM, the port bus with the platform devices, a virtual
+// clock, and the loop that runs the CPU in slices and services devices between them.
+import * as layout from "../../assembly/layout.ts";
+import { Engine, RunResult } from "./engine.ts";
+import { PortBus } from "./port_bus.ts";
+import { loadMultiboot, MULTIBOOT_BOOTLOADER_MAGIC, type MultibootModule } from "./multiboot.ts";
+import { LoaderError } from "./loader_error.ts";
+import { DualPic } from "../devices/pic8259.ts";
+import { Pit8254 } from "../devices/pit8254.ts";
+import { Uart16550 } from "../devices/uart16550.ts";
+import { DebugExit } from "../devices/debug_exit.ts";
+import { PostCodePort } from "../devices/post_code.ts";
+
+/** PIT input clock (Intel 8254 on the PC: 1.193182 MHz). */
+export const PIT_HZ = 1_193_182;
+/**
+ * Guest time is derived from retired instructions so runs are reproducible: the guest sees a
+ * CPU retiring this many instructions per second.
+ */
+export const NOMINAL_INSTRUCTIONS_PER_SECOND = 100_000_000;
+const INSTRUCTIONS_PER_PIT_TICK = NOMINAL_INSTRUCTIONS_PER_SECOND / PIT_HZ;
+/** Longest slice between device services (1 ms of guest time). */
+const MAX_SLICE = NOMINAL_INSTRUCTIONS_PER_SECOND / 1000;
+/** Yield to the host event loop this often (in slices) so input and timers are served. */
+const SLICES_PER_YIELD = 16;
+
+export interface MachineOptions {
+  /** Guest RAM in MiB (default 32). */
+  memoryMiB?: number;
+  /** A multiboot kernel image. */
+  kernel: Uint8Array;
+  /** Name shown in error messages (default "kernel"). */
+  kernelName?: string;
+  /** Kernel command line. */
+  cmdline?: string;
+  modules?: MultibootModule[];
+  /** On a triple fault: reset and boot again (default) or stop, like QEMU's -no-reboot. */
+  rebootOnTripleFault?: boolean;
+  /** Path of the engine's .wasm file (default: found next to the package). */
+  wasmPath?: string;
+}
+
+export type StopReason = "exit" | "triple-fault" | "halted-forever" | "stopped";
+
+export interface RunOutcome {
+  reason: StopReason;
+  /** With reason "exit": the process status isa-debug-exit asked for ((v << 1) | 1). */
+  exitStatus?: number;
+  instructions: bigint;
+  /** Host wall-clock time spent running, in milliseconds. */
+  elapsedMs: number;
+}
+
+export class MachineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MachineError";
+  }
+}
+
+export const MIN_MEMORY_MIB = 2;
+export const MAX_MEMORY_MIB = 3072;
+
+type SerialListener = (bytes: Uint8Array) => void;
+
+export class Machine {
+  readonly engine: Engine;
+  readonly ports = new PortBus();
+  readonly pic: DualPic;
+  readonly pit: Pit8254;
+  readonly com1: Uart16550;
+  readonly serial: { onData(listener: SerialListener): void; write(bytes: Uint8Array | string): void };
+
+  private readonly options: MachineOptions;
+  private readonly serialListeners: SerialListener[] = [];
+  private stopRequested = false;
+  private exitStatus: number | undefined;
+  /** PIT ticks the guest spent halted (time skipped forward while idle). */
+  private idleTicks = 0;
+  private resets = 0;
+
+  constructor(options: MachineOptions) {
+    const memoryMiB = options.memoryMiB ?? 32;
+    if (!Number.isInteger(memoryMiB) || memoryMiB < MIN_MEMORY_MIB || memoryMiB > MAX_MEMORY_MIB) {
+      throw new MachineError(`memory size must be a whole number of MiB from ${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB}, not ${memoryMiB}`);
+    }
+    this.options = options;
+    this.engine = new Engine({
+      portIn: (port, size) => this.ports.read(port, size),
+      portOut: (port, size, value) => this.ports.write(port, size, value),
+      mmioRead: () => -1, // no device memory yet: open bus
+      mmioWrite: () => {},
+      acknowledgeInterrupt: () => (this.pic.hasPendingInterrupt() ? this.pic.acknowledge() : -1),
+    }, options.wasmPath);
+    this.engine.initialize(memoryMiB * 1024 * 1024);
+
+    this.pic = new DualPic({ onChange: (intr) => this.engine.set32(layout.INTERRUPT_PENDING, intr ? 1 : 0) });
+    this.pit = new Pit8254({ clock: () => this.pitTicks(), irq: this.pic.irqLine(0) });
+    this.com1 = new Uart16550({ irq: this.pic.irqLine(4), onTransmit: (byte) => this.emitSerial(byte) });
+    // Port map of a PC (Intel 8259A / 8254 at their AT addresses; COM1; QEMU's debug exit).
+    this.ports.map(0x20, 2, this.pic.master);
+    this.ports.map(0xa0, 2, this.pic.slave);
+    this.ports.map(0x4d0, 2, this.pic.elcr);
+    this.ports.map(0x40, 4, this.pit);
+    this.ports.map(0x3f8, 8, this.com1);
+    this.ports.map(0x80, 1, new PostCodePort());
+    this.ports.map(0xf4, 4, new DebugExit({ onExit: (status) => this.requestExit(status) }));
+
+    this.serial = {
+      onData: (listener) => { this.serialListeners.push(listener); },
+      write: (bytes) => { this.com1.receive(typeof bytes === "string" ? Buffer.from(bytes, "latin1") : bytes); },
+    };
+    this.boot();
+  }
+
+  /** Load the kernel and set the CPU to the multiboot entry state (Multiboot 0.6.96, 3.2). */
+  private boot(): void {
+    const ram = this.engine.ram();
+    const { entry, infoAddress } = loadMultiboot(ram, this.options.kernel, this.options.kernelName ?? "kernel",
+      this.options.cmdline ?? "", this.options.modules ?? []);
+    const e = this.engine;
+    // 32-bit flat code and data segments; selectors as QEMU's multiboot loader uses them.
+    const flatCode = 0xc09b; // G, D, P, S, code, readable, accessed
+    const flatData = 0xc093; // G, B, P, S, data, writable, accessed
+    e.exports.loadSegmentCache(layout.SEG_CS, 0x10, 0, 0xffffffff, flatCode);
+    for (const seg of [layout.SEG_ES, layout.SEG_SS, layout.SEG_DS, layout.SEG_FS, layout.SEG_GS]) {
+      e.exports.loadSegmentCache(seg, 0x18, 0, 0xffffffff, flatData);
+    }
+    e.set32(layout.CR0, 0x11); // PE and ET
+    e.set32(layout.REG_EFLAGS, 0x2);
+    e.set32(layout.REG_EIP, entry);
+    e.set32(layout.REG_EAX, MULTIBOOT_BOOTLOADER_MAGIC);
+    e.set32(layout.REG_EBX, infoAddress);
+    e.set32(layout.REG_ESP, 0x7c00);
+    e.exports.stateChanged(0);
+  }
+
+  private emitSerial(byte: number): void {
+    const chunk = Uint8Array.of(byte);
+    for (const listener of this.serialListeners) listener(chunk);
+  }
+
+  private requestExit(status: number): void {
+    this.exitStatus = status;
+    this.engine.set32(layout.STOP_REQUESTED, 1);
+  }
+
+  /** Current guest time in PIT ticks. */
+  private pitTicks(): number {
+    return Math.floor(this.instructionsRetired() / INSTRUCTIONS_PER_PIT_TICK) + this.idleTicks;
+  }
+
+  instructionsRetired(): number {
+    return Number(this.engine.get64(layout.INSTRUCTIONS_RETIRED));
+  }
+
+  /** Ask run() to return at the next slice boundary. */
+  stop(): void {
+    this.stopRequested = true;
+    this.engine.set32(layout.STOP_REQUESTED, 1);
+  }
+
+  /** Run until the guest exits, shuts down, halts for good, or stop() is called. */
+  async run(): Promise<RunOutcome> {
+    const started = performance.now();
+    let slices = 0;
+    for (;;) {
+      const outcome = this.runSlice();
+      if (outcome) return { ...outcome, instructions: this.engine.get64(layout.INSTRUCTIONS_RETIRED), elapsedMs: performance.now() - started };
+      if (++slices % SLICES_PER_YIELD === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Run synchronously until the guest stops (for tests and tools without an event loop). */
+  runToCompletion(): RunOutcome {
+    const started = performance.now();
+    for (;;) {
+      const outcome = this.runSlice();
+      if (outcome) return { ...outcome, instructions: this.engine.get64(layout.INSTRUCTIONS_RETIRED), elapsedMs: performance.now() - started };
+    }
+  }
+
+  private runSlice(): { reason: StopReason; exitStatus?: number } | undefined {
+    this.pit.update();
+    const ticksToTimer = this.pit.nextEventTicks();
+    const budget = Number.isFinite(ticksToTimer)
+      ? Math.max(1, Math.min(MAX_SLICE, Math.ceil(ticksToTimer * INSTRUCTIONS_PER_PIT_TICK)))
+      : MAX_SLICE;
+    const result = this.engine.run(budget);
+    this.pit.update();
+    switch (result) {
+      case RunResult.StopRequested:
+        this.engine.set32(layout.STOP_REQUESTED, 0);
+        if (this.exitStatus !== undefined) return { reason: "exit", exitStatus: this.exitStatus };
+        if (this.stopRequested) return { reason: "stopped" };
+        return undefined;
+      case RunResult.TripleFault:
+        if (this.options.rebootOnTripleFault ?? true) {
+          this.reset();
+          return undefined;
+        }
+        return { reason: "triple-fault" };
+      case RunResult.Halted: {
+        if (this.stopRequested) return { reason: "stopped" };
+        if (this.pic.hasPendingInterrupt() && (this.engine.get32(layout.REG_EFLAGS) & 0x200) !== 0) return undefined;
+        // Idle: skip guest time forward to the next timer event.
+        const ticks = this.pit.nextEventTicks();
+        if (!Number.isFinite(ticks) || (this.engine.get32(layout.REG_EFLAGS) & 0x200) === 0) return { reason: "halted-forever" };
+        this.idleTicks += Math.max(1, Math.ceil(ticks));
+        return undefined;
+      }
+      default:
+        if (this.stopRequested) return { reason: "stopped" };
+        return undefined;
+    }
+  }
+
+  /** Hardware reset: devices to power-on state, memory cleared, the kernel loaded again. */
+  reset(): void {
+    this.resets++;
+    this.engine.ram().fill(0);
+    this.engine.exports.resetCpu();
+    this.pic.reset();
+    this.pit.reset();
+    this.com1.reset();
+    this.boot();
+  }
+
+  get resetCount(): number { return this.resets; }
+
+  /** Counters for --stats. */
+  statistics(): Record<string, number | bigint> {
+    const e = this.engine;
+    return {
+      instructions: e.get64(layout.INSTRUCTIONS_RETIRED),
+      exceptions: e.get32(layout.STAT_EXCEPTIONS),
+      pageFaults: e.get32(layout.STAT_PAGE_FAULTS),
+      interrupts: e.get32(layout.STAT_INTERRUPTS),
+      tlbMisses: e.get32(layout.STAT_TLB_MISSES),
+      tlbFlushes: e.get32(layout.STAT_TLB_FLUSHES),
+      unclaimedPortAccesses: this.ports.unclaimedAccesses,
+      resets: this.resets,
+    };
+  }
+}
+
+export function createMachine(options: MachineOptions): Machine {
+  return new Machine(options);
+}
+
+export { LoaderError };
