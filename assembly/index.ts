@@ -2,7 +2,7 @@
 // through the state block at the offsets in layout.ts.
 import {
   GUEST_RAM, EXCEPTION_VECTOR, EXCEPTION_DELIVERING, A20_MASK, TLB_VALID_COUNT, REG_EFLAGS,
-  FLAGS_LAZY_MASK, STATE_BASE, STATE_SIZE, TLB_BASE, TLB_SIZE, CR0, GDTR_LIMIT, IDTR_LIMIT,
+  FLAGS_LAZY_MASK, REG_EDX, REG_EIP, STATE_BASE, STATE_SIZE, TLB_BASE, TLB_SIZE, CR0, GDTR_LIMIT, IDTR_LIMIT,
 } from "./layout";
 import { setRamSize, ramBytes } from "./mmu/physical";
 import { tlbFlush } from "./mmu/tlb";
@@ -43,8 +43,8 @@ export function resetCpu(): void {
   setSegmentCache(1, 0xf000, 0xffff0000, 0xffff, 0x9b);
   setSegmentCache(6, 0, 0, 0xffff, 0x82);
   setSegmentCache(7, 0, 0, 0xffff, 0x8b);
-  store<u32>(0x420, 0xfff0);
-  store<u32>(0x408, 0x0633); // EDX holds the CPU signature after reset
+  store<u32>(REG_EIP, 0xfff0);
+  store<u32>(REG_EDX, 0x0652); // EDX holds the CPU signature after reset (SDM vol. 3, 9.1.4)
   setCpl(0);
   tlbFlush(false);
 }

@@ -111,7 +111,8 @@ export function loadAccessRights(): void {
   requireProtectedMode();
   const selector = readE(16);
   if (queryDescriptor(selector, false)) {
-    writeG(vSize(), descHigh & (vSize() == 32 ? 0x00ffff00 : 0xff00));
+    // Limit bits 19:16 are not part of the access rights (SDM vol. 2, LAR: masked by 00FxFF00H).
+    writeG(vSize(), descHigh & (vSize() == 32 ? 0x00f0ff00 : 0xff00));
     setFlagBits(FLAG_ZF, FLAG_ZF);
   } else {
     setFlagBits(FLAG_ZF, 0);
@@ -269,8 +270,8 @@ export function invalidateCaches(): void {
 }
 
 // ---- CPUID (SDM vol. 2, CPUID) ----------------------------------------------------------------
-// A P6-family (Pentium II class, family 6 model 3 stepping 3) processor reporting exactly the
-// features this CPU implements.
+// A P6-family processor (Pentium II, family 6 model 5 stepping 2: the signature QEMU's
+// `-cpu pentium2` reports) declaring exactly the features this CPU implements.
 export const CPUID_FEATURE_PSE: u32 = 1 << 3;
 export const CPUID_FEATURE_TSC: u32 = 1 << 4;
 export const CPUID_FEATURE_MSR: u32 = 1 << 5;
@@ -280,7 +281,7 @@ export const CPUID_FEATURE_PGE: u32 = 1 << 13;
 export const CPUID_FEATURE_CMOV: u32 = 1 << 15;
 const CPUID_FEATURES_EDX: u32 = CPUID_FEATURE_PSE | CPUID_FEATURE_TSC | CPUID_FEATURE_MSR |
   CPUID_FEATURE_CX8 | CPUID_FEATURE_SEP | CPUID_FEATURE_PGE | CPUID_FEATURE_CMOV;
-const CPUID_SIGNATURE: u32 = 0x0633; // family 6, model 3, stepping 3
+const CPUID_SIGNATURE: u32 = 0x0652; // family 6, model 5, stepping 2
 const CPUID_MAX_LEAF: u32 = 2;
 
 export function cpuid(): void {

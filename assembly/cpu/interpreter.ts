@@ -820,13 +820,13 @@ function das(): void {
   bcdFlags(res, newCf, af);
 }
 
+// AAA/AAS adjust AX as a whole, so a carry out of AL reaches AH (SDM vol. 2, AAA: AX ← AX + 106H).
 function aaa(): void {
   const ax = getReg16(EAX);
   if ((ax & 0xf) > 9 || getAF()) {
-    const al = ((ax & 0xff) + 6) & 0xf;
-    const ah = ((ax >> 8) + 1) & 0xff;
-    setReg16(EAX, (ah << 8) | al);
-    bcdFlags(al, 1, true);
+    const adjusted = (ax + 0x106) & 0xffff;
+    setReg16(EAX, adjusted & 0xff0f);
+    bcdFlags(adjusted & 0xf, 1, true);
   } else {
     setReg8(EAX, ax & 0xf);
     bcdFlags(ax & 0xf, 0, false);
@@ -836,10 +836,9 @@ function aaa(): void {
 function aas(): void {
   const ax = getReg16(EAX);
   if ((ax & 0xf) > 9 || getAF()) {
-    const al = ((ax & 0xff) - 6) & 0xf;
-    const ah = ((ax >> 8) - 1) & 0xff;
-    setReg16(EAX, (ah << 8) | al);
-    bcdFlags(al, 1, true);
+    const adjusted = ((ax - 6) & 0xffff) - 0x100;
+    setReg16(EAX, adjusted & 0xff0f);
+    bcdFlags(adjusted & 0xf, 1, true);
   } else {
     setReg8(EAX, ax & 0xf);
     bcdFlags(ax & 0xf, 0, false);

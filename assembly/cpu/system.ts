@@ -6,7 +6,7 @@ import {
   SEG_ACCESS, IDTR_BASE, IDTR_LIMIT, REG_ESP,
 } from "../layout";
 import {
-  getReg32, setReg32, setEip, getCpl, isProtectedMode, isVm86, ESP,
+  getReg32, setReg32, getEip, setEip, getCpl, isProtectedMode, isVm86, ESP,
   ACC_CODE, ACC_DC, ACC_P, ACC_S, ACC_DB, ACC_RW,
   FLAG_IF, FLAG_TF, FLAG_NT, FLAG_RF, FLAG_VM, FLAG_AC, FLAG_IOPL, FLAG_IOPL_SHIFT, FLAG_VIF, FLAG_VIP,
   FLAGS_WRITABLE, EXC_GP, EXC_NP, EXC_SS, EXC_TS,
@@ -15,11 +15,13 @@ import { raiseFault } from "./fault";
 import { getFlags, setFlags } from "./flags";
 import {
   readDescriptor, descLow, descHigh, descAddress, markAccessedAt, descriptorBase, descriptorLimit,
-  descriptorAccess, accessDpl, accessType, setSegmentCache, loadSegmentReal, setCpl,
+  descriptorAccess, accessDpl, accessType, setSegmentCache, setSegmentUnusable, loadSegmentReal, setCpl,
   invalidateSegmentForCpl, TYPE_CALL_GATE16, TYPE_CALL_GATE32, TYPE_INTERRUPT_GATE16,
   TYPE_TRAP_GATE16, TYPE_INTERRUPT_GATE32, TYPE_TRAP_GATE32, TYPE_TSS32_AVAILABLE, TYPE_TSS32_BUSY,
+  TYPE_TSS16_AVAILABLE, TYPE_TASK_GATE,
 } from "./descriptors";
 import { stackOffset, setStackPointer, peek } from "./operands";
+import { switchTask, TASK_SWITCH_JMP, TASK_SWITCH_CALL, TASK_SWITCH_IRET } from "./task";
 import { linearForWrite, linearForRead } from "../mmu/segmentation";
 import {
   readLinear16, readLinear32, writeLinear16, writeLinear32, readSystem16, readSystem32, probeWrite,
@@ -133,8 +135,23 @@ export function farJump(selector: u32, offset: u32, operand32: bool): void {
     setEip(gateOffset);
     return;
   }
-  // Task gates and TSS descriptors (hardware task switching) are not implemented yet.
-  raiseFault(EXC_GP, selectorError(selector));
+  jumpOrCallTask(selector, target, TASK_SWITCH_JMP, getEip());
+}
+
+/** JMP/CALL to a TSS descriptor or through a task gate (SDM vol. 3, 7.3). */
+function jumpOrCallTask(selector: u32, d: Descriptor, reason: u32, returnEip: u32): void {
+  const acc = access(d);
+  const type = accessType(acc);
+  const dpl = accessDpl(acc);
+  if (dpl < getCpl() || dpl < (selector & 3)) raiseFault(EXC_GP, selectorError(selector));
+  if (type == TYPE_TASK_GATE) {
+    if ((acc & ACC_P) == 0) raiseFault(EXC_NP, selectorError(selector));
+    switchTask(d.low >>> 16, reason, returnEip, -1);
+  } else if (type == TYPE_TSS16_AVAILABLE || type == TYPE_TSS32_AVAILABLE) {
+    switchTask(selector, reason, returnEip, -1);
+  } else {
+    raiseFault(EXC_GP, selectorError(selector));
+  }
 }
 
 export function farCall(selector: u32, offset: u32, operand32: bool, returnEip: u32): void {
@@ -159,7 +176,10 @@ export function farCall(selector: u32, offset: u32, operand32: bool, returnEip: 
     return;
   }
   const type = accessType(acc);
-  if (type != TYPE_CALL_GATE16 && type != TYPE_CALL_GATE32) raiseFault(EXC_GP, selectorError(selector));
+  if (type != TYPE_CALL_GATE16 && type != TYPE_CALL_GATE32) {
+    jumpOrCallTask(selector, target, TASK_SWITCH_CALL, returnEip);
+    return;
+  }
   checkCallGate(selector, target);
   const gateSize: u32 = gateIs32 ? 32 : 16;
   const dpl = accessDpl(access(target));
@@ -347,10 +367,14 @@ export function deliverInterrupt(vector: u32, software: bool, external: bool, er
   const type = accessType(gateAccess);
   const interruptGate = type == TYPE_INTERRUPT_GATE16 || type == TYPE_INTERRUPT_GATE32;
   const trapGate = type == TYPE_TRAP_GATE16 || type == TYPE_TRAP_GATE32;
-  // Task gates (type 5) need hardware task switching, which is not implemented yet.
-  if ((!interruptGate && !trapGate) || (gateAccess & ACC_S) != 0) raiseFault(EXC_GP, idtError);
+  const taskGate = type == TYPE_TASK_GATE;
+  if ((!interruptGate && !trapGate && !taskGate) || (gateAccess & ACC_S) != 0) raiseFault(EXC_GP, idtError);
   if (software && accessDpl(gateAccess) < getCpl()) raiseFault(EXC_GP, idtError);
   if ((gateAccess & ACC_P) == 0) raiseFault(EXC_NP, idtError);
+  if (taskGate) {
+    switchTask(gateLow >>> 16, TASK_SWITCH_CALL, returnEip, errorCode);
+    return;
+  }
   const gate32 = type == TYPE_INTERRUPT_GATE32 || type == TYPE_TRAP_GATE32;
   const selector = gateLow >>> 16;
   const offset = gate32 ? (gateHigh & 0xffff0000) | (gateLow & 0xffff) : gateLow & 0xffff;
@@ -392,10 +416,10 @@ export function deliverInterrupt(vector: u32, software: bool, external: bool, er
     if (hasError) { slot -= bytes; writeSized(frame + slot, size, <u32>errorCode); }
     commitStack(newSs, dpl, newEsp - words * bytes);
     if (fromVm86) {
-      setSegmentCache(SEG_ES, 0, 0, 0, 0); store<u32>(SEG_ACCESS + (SEG_ES << 2), 1 << 16);
-      setSegmentCache(SEG_DS, 0, 0, 0, 0); store<u32>(SEG_ACCESS + (SEG_DS << 2), 1 << 16);
-      setSegmentCache(SEG_FS, 0, 0, 0, 0); store<u32>(SEG_ACCESS + (SEG_FS << 2), 1 << 16);
-      setSegmentCache(SEG_GS, 0, 0, 0, 0); store<u32>(SEG_ACCESS + (SEG_GS << 2), 1 << 16);
+      setSegmentUnusable(SEG_ES, 0);
+      setSegmentUnusable(SEG_DS, 0);
+      setSegmentUnusable(SEG_FS, 0);
+      setSegmentUnusable(SEG_GS, 0);
     }
     loadCodeSegment(selector, dpl, target);
   } else {
@@ -467,8 +491,10 @@ export function interruptReturn(operand32: bool): void {
     return;
   }
   if ((getFlags() & FLAG_NT) != 0) {
-    // Return from a nested task needs hardware task switching: not implemented yet.
-    raiseFault(EXC_GP, 0);
+    // Return to the task named by the back link of the current TSS.
+    const backLink = readSystem16(load<u32>(SEG_BASE + (SEG_TR << 2)));
+    switchTask(backLink, TASK_SWITCH_IRET, getEip(), -1);
+    return;
   }
   const eip = peek(size, 0);
   const selector = peek(size, bytes) & 0xffff;

@@ -703,13 +703,16 @@ function setHeldOut(c: Counter, level: boolean): void {
   c.heldOut = level;
 }
 
-/** Start a run: CR goes into CE on the next pulse and counting follows. */
+/**
+ * Start a run: CR goes into CE on the next pulse and counting follows. Null count ("Status
+ * Byte") is set only by writes, so a retrigger that reloads an already transferred CR keeps it 0.
+ */
 function startRun(c: Counter, now: number): void {
   c.armed = true;
   c.running = true;
   c.loadTime = now + 1;
   c.activeCount = c.cr;
-  c.load = Load.AtLoadTime;
+  if (c.load !== Load.Done) c.load = Load.AtLoadTime;
 }
 
 function latchCount(c: Counter, now: number): void {
@@ -725,6 +728,7 @@ function writeCount(c: Counter, value: number, now: number): void {
   settle(c, now);
   c.cr = value & 0xffff;
   c.hasCount = true;
+  c.load = Load.Waiting; // a CR write sets null count until CE takes the value
   switch (c.mode) {
     case MODE_INTERRUPT_ON_TERMINAL_COUNT:
     case MODE_SOFTWARE_STROBE:
@@ -744,15 +748,14 @@ function writeCount(c: Counter, value: number, now: number): void {
     case MODE_ONE_SHOT:
     case MODE_HARDWARE_STROBE:
       // The current one-shot is not affected; the count is loaded at the next trigger.
-      c.load = Load.Waiting;
       return;
     default:
       if (!c.armed) {
         // First count after the control word: loaded on the next pulse if the gate allows.
         if (c.gate) startRun(c, now);
-        else c.load = Load.Waiting;
       } else if (now < c.loadTime) {
         c.activeCount = c.cr; // not loaded yet: the newer count wins
+        c.load = Load.AtLoadTime;
       } else {
         c.load = Load.AtPeriodEnd;
         c.crWriteTime = now;

@@ -9,6 +9,7 @@
 //   and the THR-empty interrupt condition comes back right after every THR write.
 // - The character timeout (IIR = 0xCC with FIFOs) is reported as soon as the receive FIFO holds
 //   data below its trigger level, instead of four character times later.
+// - Reading RBR with nothing received returns 0.
 // - Only overrun errors occur (the host delivers bytes, not bit streams), so LSR.PE, LSR.FE, LSR.BI
 //   and LSR bit 7 stay 0.
 // - Optionally (`out2GatesIrq`), the interrupt line is gated by MCR.OUT2 as on PC serial cards; by

@@ -108,7 +108,7 @@ export class Machine {
 
     this.serial = {
       onData: (listener) => { this.serialListeners.push(listener); },
-      write: (bytes) => { this.com1.receive(typeof bytes === "string" ? Buffer.from(bytes, "latin1") : bytes); },
+      write: (bytes) => { this.queueSerialInput(typeof bytes === "string" ? Buffer.from(bytes, "latin1") : bytes); },
     };
     this.boot();
   }
@@ -135,9 +135,37 @@ export class Machine {
     e.exports.stateChanged(0);
   }
 
+  // Transmitted bytes are batched and handed to listeners once per slice (or when full).
+  private readonly serialBuffer = new Uint8Array(4096);
+  private serialBuffered = 0;
+
   private emitSerial(byte: number): void {
-    const chunk = Uint8Array.of(byte);
+    this.serialBuffer[this.serialBuffered++] = byte;
+    if (this.serialBuffered === this.serialBuffer.length) this.flushSerial();
+  }
+
+  private flushSerial(): void {
+    if (this.serialBuffered === 0) return;
+    const chunk = this.serialBuffer.slice(0, this.serialBuffered);
+    this.serialBuffered = 0;
     for (const listener of this.serialListeners) listener(chunk);
+  }
+
+  // Host → guest bytes wait here and enter the UART's receive FIFO as it has room, as a real
+  // line would pace them, so nothing typed is lost to an overrun.
+  private serialInput: number[] = [];
+
+  private queueSerialInput(bytes: Uint8Array): void {
+    for (const byte of bytes) this.serialInput.push(byte);
+    this.feedSerialInput();
+  }
+
+  private feedSerialInput(): void {
+    if (this.serialInput.length === 0) return;
+    const room = this.com1.receiveRoom();
+    if (room <= 0) return;
+    const accepted = this.com1.receive(this.serialInput.slice(0, room));
+    this.serialInput = this.serialInput.slice(accepted);
   }
 
   private requestExit(status: number): void {
@@ -187,6 +215,8 @@ export class Machine {
       ? Math.max(1, Math.min(MAX_SLICE, Math.ceil(ticksToTimer * INSTRUCTIONS_PER_PIT_TICK)))
       : MAX_SLICE;
     const result = this.engine.run(budget);
+    this.flushSerial();
+    this.feedSerialInput();
     this.pit.update();
     switch (result) {
       case RunResult.StopRequested:

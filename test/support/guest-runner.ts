@@ -17,6 +17,13 @@ export interface RunOptions {
   memoryMiB?: number;
   timeoutMs?: number;
   append?: string;
+  /**
+   * QEMU CPU model. Defaults to `pentium2`: a P6-family CPU (family 6) with the i686 feature set
+   * (CMOV, CX8, SEP, PGE, PSE, PAE, TSC, MSR, FXSR, MMX) that wasmvisor models, so CPUID, the
+   * CR4 bits and the P6-only instructions agree. QEMU's default `qemu32` reports family 6 too but
+   * a different feature and vendor mix.
+   */
+  cpu?: string;
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -24,6 +31,8 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 export function runQemu(kernel: string, options: RunOptions = {}): GuestRun {
   const args = [
     "-kernel", kernel,
+    "-accel", "tcg",
+    "-cpu", options.cpu ?? "pentium2",
     "-display", "none",
     "-serial", "stdio",
     "-monitor", "none",

@@ -1,0 +1,69 @@
+; CPU-bound benchmark guest: a mix of register ALU work, loads and stores to a small array,
+; and a conditional branch, run for a fixed number of iterations; prints a checksum on COM1 and
+; exits through isa-debug-exit. Built like the test guests (multiboot ELF, guests/lib/link.ld).
+bits 32
+section .multiboot
+align 4
+        dd 0x1BADB002, 0, -0x1BADB002
+section .text
+global _start
+_start:
+        mov esp, stack_top
+        mov ecx, 2000000          ; iterations; each is 24 instructions
+        xor eax, eax
+        mov ebx, 0x12345678
+        xor esi, esi
+.loop:
+        mov edx, ebx
+        shl edx, 5
+        add edx, eax
+        xor ebx, edx
+        mov edi, esi
+        and edi, 255
+        mov edx, [array + edi*4]
+        add edx, ebx
+        mov [array + edi*4], edx
+        add eax, edx
+        rol eax, 3
+        inc esi
+        test eax, 1
+        jz .even
+        sub ebx, eax
+        jmp .next
+.even:
+        add ebx, 7
+        nop
+.next:
+        lea edx, [eax + ebx*2]
+        cmp edx, ecx
+        adc eax, 0
+        push eax
+        pop edx
+        dec ecx
+        jnz .loop
+        ; print EAX in hex
+        mov ecx, 8
+.hex:   rol eax, 4
+        mov edx, eax
+        and edx, 15
+        mov dl, [digits + edx]
+        push eax
+        mov al, dl
+        mov dx, 0x3f8
+        out dx, al
+        pop eax
+        dec ecx
+        jnz .hex
+        mov al, 10
+        mov dx, 0x3f8
+        out dx, al
+        mov al, 0
+        out 0xf4, al
+        hlt
+section .data
+digits: db "0123456789abcdef"
+section .bss
+alignb 4
+array:  resd 256
+        resb 4096
+stack_top:
