@@ -2,12 +2,14 @@
 // through the state block at the offsets in layout.ts.
 import {
   GUEST_RAM, EXCEPTION_VECTOR, EXCEPTION_DELIVERING, A20_MASK, TLB_VALID_COUNT, REG_EFLAGS,
-  FLAGS_LAZY_MASK, REG_EDX, REG_EIP, STATE_BASE, STATE_SIZE, TLB_BASE, TLB_SIZE, CR0, GDTR_LIMIT, IDTR_LIMIT,
+  FLAGS_LAZY_MASK, REG_EDX, REG_EIP, DEC_LENGTH, STATE_BASE, STATE_SIZE, TLB_BASE, TLB_SIZE, CR0, GDTR_LIMIT, IDTR_LIMIT,
 } from "./layout";
 import { setRamSize, ramBytes } from "./mmu/physical";
 import { tlbFlush } from "./mmu/tlb";
 import { setSegmentCache, setCpl } from "./cpu/descriptors";
 import { CR0_ET } from "./cpu/state";
+import { decode } from "./cpu/decoder";
+import { translate } from "./mmu/paging";
 
 export { run, resume } from "./cpu/run";
 
@@ -61,3 +63,21 @@ export function stateChanged(cpl: u32): void {
 }
 
 export function guestRamOffset(): u32 { return GUEST_RAM; }
+
+// ---- Entry points for unit tests of single stages -----------------------------------------
+
+/** Decode the instruction at CS:EIP into the record without executing it; returns its length. */
+export function decodeInstruction(): u32 {
+  decode();
+  return load<u32>(DEC_LENGTH);
+}
+
+/** Translate a linear address as an access would (fills the TLB, may raise #PF); returns physical. */
+export function translateLinear(linear: u32, write: bool, user: bool): u32 {
+  return translate(linear, write, user);
+}
+
+/** Drop every TLB entry. */
+export function flushTlb(): void {
+  tlbFlush(false);
+}

@@ -22,6 +22,15 @@ interface EngineExports {
   resume(): number;
   loadSegmentCache(seg: number, selector: number, base: number, limit: number, access: number): void;
   stateChanged(cpl: number): void;
+  decodeInstruction(): number;
+  translateLinear(linear: number, write: number, user: number): number;
+  flushTlb(): void;
+}
+
+/** An exception an engine call raised instead of returning (vector and error code, -1 for none). */
+export interface GuestException {
+  vector: number;
+  errorCode: number;
 }
 
 /** Why a slice of execution ended (assembly/cpu/run.ts). */
@@ -112,6 +121,22 @@ export class Engine {
       } catch (error) {
         if (error !== UNWIND) throw error;
       }
+    }
+  }
+
+  /**
+   * Call an engine entry point that may raise a guest exception (unit tests of single stages);
+   * returns its result, or the exception it raised (which is then no longer pending).
+   */
+  tryCall<T>(call: () => T): T | GuestException {
+    try {
+      return call();
+    } catch (error) {
+      if (error !== UNWIND) throw error;
+      const vector = this.get32(layout.EXCEPTION_VECTOR) | 0;
+      const errorCode = this.get32(layout.EXCEPTION_ERROR_CODE) | 0;
+      this.set32(layout.EXCEPTION_VECTOR, 0xffffffff);
+      return { vector, errorCode };
     }
   }
 
