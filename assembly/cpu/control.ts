@@ -25,7 +25,7 @@ import {
 } from "./operands";
 import { readLinear16, readLinear32, writeLinear16, writeLinear32 } from "../mmu/linear";
 import { tlbFlush, tlbInvalidatePage, tlbEntry, TLB_LARGE } from "../mmu/tlb";
-import { readMem16 } from "../mmu/segmentation";
+import { syncInstructionsRetired } from "./run";
 
 @inline function requireProtectedMode(): void { if (!isProtectedMode() || isVm86()) raiseFault(EXC_UD, -1); }
 @inline function requireCpl0(): void { if (getCpl() != 0) raiseFault(EXC_GP, 0); }
@@ -322,6 +322,7 @@ export const MSR_INDEX_SYSENTER_EIP: u32 = 0x176;
 
 /** TSC: retired instructions plus an offset, so runs are reproducible. */
 export function readTsc(): u64 {
+  syncInstructionsRetired();
   return load<u64>(INSTRUCTIONS_RETIRED) + load<u64>(TSC_OFFSET);
 }
 
@@ -343,7 +344,7 @@ export function wrmsr(): void {
   requireCpl0();
   const value = (<u64>getReg32(EDX) << 32) | <u64>getReg32(EAX);
   switch (getReg32(ECX)) {
-    case MSR_TSC: store<u64>(TSC_OFFSET, value - load<u64>(INSTRUCTIONS_RETIRED)); break;
+    case MSR_TSC: syncInstructionsRetired(); store<u64>(TSC_OFFSET, value - load<u64>(INSTRUCTIONS_RETIRED)); break;
     case MSR_INDEX_SYSENTER_CS: store<u32>(MSR_SYSENTER_CS, <u32>value & 0xffff); break;
     case MSR_INDEX_SYSENTER_ESP: store<u32>(MSR_SYSENTER_ESP, <u32>value); break;
     case MSR_INDEX_SYSENTER_EIP: store<u32>(MSR_SYSENTER_EIP, <u32>value); break;

@@ -19,11 +19,16 @@ import { translate } from "../mmu/paging";
 import { physRead8, ramBytes } from "../mmu/physical";
 import { CPL } from "../layout";
 
-// Instruction fetch: the host address of the current code page is cached so most bytes cost one
-// compare and one load. Invalidated whenever the TLB changes (tlbGeneration).
-let fetchPageTag: u32 = 0xffffffff; // linear page number, or an impossible value
+// Instruction fetch: bytes whose EIP lies below `fastFetchEnd` are in a cached RAM page and within
+// the CS limit, so they cost one compare and one load (host address = EIP + fastFetchDelta).
+// Anything else takes fetch8Slow, which translates and re-establishes the window.
+let fetchPageTag: u32 = 0xffffffff; // linear page number of the cached page, or impossible
 let fetchPageHost: usize = 0;
 let fetchGeneration: u32 = 0xffffffff;
+let fastFetchStart: u32 = 0;
+let fastFetchEnd: u32 = 0;
+let fastFetchDelta: usize = 0;
+let fastFetchCodeBase: u32 = 0;
 let codeBase: u32 = 0;
 let codeLimit: u32 = 0;
 // Offset (EIP) of the next byte to fetch.
@@ -32,9 +37,21 @@ export let nextEip: u32 = 0;
 @inline function fetch8(): u32 {
   const offset = nextEip;
   nextEip = offset + 1;
-  const linear = codeBase + offset;
-  if ((linear >>> 12) == fetchPageTag && offset <= codeLimit) return load<u8>(fetchPageHost + (linear & 0xfff));
-  return fetch8Slow(linear, offset);
+  if (offset < fastFetchEnd) return load<u8>(<usize>offset + fastFetchDelta);
+  return fetch8Slow(codeBase + offset, offset);
+}
+
+// Set the fast window for the cached page, starting at EIP `offset` (linear address `linear`).
+function openFetchWindow(linear: u32, offset: u32): void {
+  if ((linear >>> 12) != fetchPageTag) { fastFetchEnd = 0; return; }
+  fastFetchStart = offset - (linear & 0xfff);
+  if (fastFetchStart > offset) fastFetchStart = 0; // the page starts below CS's base
+  fastFetchCodeBase = codeBase;
+  const pageEnd = <u64>offset + <u64>(0x1000 - (linear & 0xfff));
+  const limitEnd = <u64>codeLimit + 1;
+  fastFetchEnd = <u32>(pageEnd < limitEnd ? pageEnd : limitEnd);
+  if (<u64>fastFetchEnd < pageEnd && <u64>fastFetchEnd < limitEnd) fastFetchEnd = 0; // wrapped
+  fastFetchDelta = fetchPageHost + (linear & 0xfff) - <usize>offset;
 }
 
 function fetch8Slow(linear: u32, offset: u32): u32 {
@@ -48,6 +65,7 @@ function fetch8Slow(linear: u32, offset: u32): u32 {
   if (page < ramBytes) {
     fetchPageTag = linear >>> 12;
     fetchPageHost = GUEST_RAM + page;
+    openFetchWindow(linear + 1, offset + 1);
   }
   return physRead8(phys);
 }
@@ -62,6 +80,7 @@ function fetch8Slow(linear: u32, offset: u32): u32 {
 export function decode(): void {
   if (fetchGeneration != tlbGeneration) {
     fetchPageTag = 0xffffffff;
+    fastFetchEnd = 0;
     fetchGeneration = tlbGeneration;
   }
   codeBase = segBase(SEG_CS);
@@ -69,6 +88,10 @@ export function decode(): void {
   const start = load<u32>(REG_EIP);
   store<u32>(INSTRUCTION_START, start);
   nextEip = start;
+  // The window of the last instruction usually still covers this one.
+  if (start < fastFetchStart || start >= fastFetchEnd || codeBase != fastFetchCodeBase || start > codeLimit) {
+    openFetchWindow(codeBase + start, start);
+  }
   const default32: u32 = (segAccess(SEG_CS) & ACC_DB) != 0 ? 1 : 0;
 
   let prefixes: u32 = 0;

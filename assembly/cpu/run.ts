@@ -17,13 +17,32 @@ export const RUN_HALTED: i32 = 1; // HLT with no interrupt to wake it
 export const RUN_STOP_REQUESTED: i32 = 2; // a device (isa-debug-exit) or the host asked to stop
 export const RUN_TRIPLE_FAULT: i32 = 3; // shutdown: the host resets or stops the VM
 
-// Instructions left in the current slice; a global so it survives an unwind for an exception.
+// Instructions left in the current slice; globals so they survive an unwind for an exception.
+// Retired instructions are counted from the budget: INSTRUCTIONS_RETIRED is brought up to date
+// when run() returns and whenever the count is read (readTsc).
 let budgetLeft: i32 = 0;
+let budgetCounted: i32 = 0;
+
+/** Bring INSTRUCTIONS_RETIRED up to date with the instructions run since it was last stored. */
+export function syncInstructionsRetired(): void {
+  store<u64>(INSTRUCTIONS_RETIRED, load<u64>(INSTRUCTIONS_RETIRED) + <u64>(budgetCounted - budgetLeft));
+  budgetCounted = budgetLeft;
+}
 
 /** Run up to `budget` instructions. Call resume() after an unwind to go on with the rest. */
 export function run(budget: i32): i32 {
   budgetLeft = budget;
+  budgetCounted = budget;
   return resume();
+}
+
+/**
+ * Whether anything but the next instruction needs attention at this boundary: an interrupt
+ * line, a stop request, HLT, an interrupt shadow or single-stepping. One test per instruction.
+ */
+@inline function needsAttention(): bool {
+  return (load<u32>(INTERRUPT_PENDING) | load<u32>(STOP_REQUESTED) | load<u32>(HALTED) |
+    load<u32>(INHIBIT_INTERRUPTS) | (load<u32>(REG_EFLAGS) & FLAG_TF)) != 0;
 }
 
 export function resume(): i32 {
@@ -31,25 +50,40 @@ export function resume(): i32 {
     if (!deliverPendingException()) return finish(RUN_TRIPLE_FAULT);
   }
   while (budgetLeft > 0) {
-    if (load<u32>(INHIBIT_INTERRUPTS) != 0) {
-      store<u32>(INHIBIT_INTERRUPTS, 0);
-    } else if (load<u32>(INTERRUPT_PENDING) != 0 && (load<u32>(REG_EFLAGS) & FLAG_IF) != 0) {
-      deliverExternalInterrupt();
+    if (needsAttention()) {
+      const result = serviceBoundary();
+      if (result >= 0) return finish(result);
+      continue;
     }
-    if (load<u32>(HALTED) != 0) return finish(RUN_HALTED);
     budgetLeft--;
-    const singleStep = (load<u32>(REG_EFLAGS) & FLAG_TF) != 0;
     decode();
     store<u32>(REG_EIP, nextEip);
     execute();
-    store<u64>(INSTRUCTIONS_RETIRED, load<u64>(INSTRUCTIONS_RETIRED) + 1);
-    if (singleStep) singleStepTrap();
-    if (load<u32>(STOP_REQUESTED) != 0) return finish(RUN_STOP_REQUESTED);
   }
   return finish(RUN_BUDGET_EXHAUSTED);
 }
 
+// The slow path of an instruction boundary: returns a RUN_* code to stop, or -1 after running
+// the next instruction itself (so an interrupt shadow covers exactly one instruction).
+function serviceBoundary(): i32 {
+  if (load<u32>(STOP_REQUESTED) != 0) return RUN_STOP_REQUESTED;
+  if (load<u32>(INHIBIT_INTERRUPTS) != 0) {
+    store<u32>(INHIBIT_INTERRUPTS, 0);
+  } else if (load<u32>(INTERRUPT_PENDING) != 0 && (load<u32>(REG_EFLAGS) & FLAG_IF) != 0) {
+    deliverExternalInterrupt();
+  }
+  if (load<u32>(HALTED) != 0) return RUN_HALTED;
+  budgetLeft--;
+  const singleStep = (load<u32>(REG_EFLAGS) & FLAG_TF) != 0;
+  decode();
+  store<u32>(REG_EIP, nextEip);
+  execute();
+  if (singleStep) singleStepTrap();
+  return -1;
+}
+
 @inline function finish(result: i32): i32 {
+  syncInstructionsRetired();
   store<i32>(RUN_RESULT, result);
   return result;
 }
