@@ -1,6 +1,7 @@
-; CPU-bound benchmark guest: a mix of register ALU work, loads and stores to a small array,
-; and a conditional branch, run for a fixed number of iterations; prints a checksum on COM1 and
-; exits through isa-debug-exit. Built like the test guests (multiboot ELF, guests/lib/link.ld).
+; CPU-bound benchmark guest: a mix of register ALU work, loads and stores to a small array, a
+; stack push/pop and conditional branches, 23 instructions an iteration. The iteration count is
+; the decimal number on the multiboot command line (default 2000000). Prints a checksum on COM1
+; (so every emulator can be checked to compute the same thing) and exits via isa-debug-exit.
 bits 32
 section .multiboot
 align 4
@@ -9,7 +10,25 @@ section .text
 global _start
 _start:
         mov esp, stack_top
-        mov ecx, 2000000          ; iterations; each is 24 instructions
+        ; iterations from the command line (multiboot info flags bit 2, cmdline at +16)
+        mov ecx, 2000000
+        test dword [ebx], 1 << 2
+        jz .start
+        mov esi, [ebx + 16]
+        xor ecx, ecx
+.digit: movzx eax, byte [esi]
+        sub eax, '0'
+        cmp eax, 9
+        ja .parsed
+        imul ecx, ecx, 10
+        add ecx, eax
+        inc esi
+        jmp .digit
+.parsed:
+        test ecx, ecx
+        jnz .start
+        mov ecx, 2000000
+.start:
         xor eax, eax
         mov ebx, 0x12345678
         xor esi, esi
