@@ -2,13 +2,15 @@
 // through the state block at the offsets in layout.ts.
 import {
   GUEST_RAM, EXCEPTION_VECTOR, EXCEPTION_DELIVERING, A20_MASK, TLB_VALID_COUNT, REG_EFLAGS,
-  FLAGS_LAZY_MASK, REG_EDX, REG_EIP, DEC_LENGTH, STATE_BASE, STATE_SIZE, TLB_BASE, TLB_SIZE, CR0, GDTR_LIMIT, IDTR_LIMIT,
+  FLAGS_LAZY_MASK, REG_EDX, REG_EIP, DEC_LENGTH, STATE_BASE, DECODE_CACHE, DECODE_CACHE_ENTRIES,
+  DECODE_CACHE_ENTRY_BYTES, STATE_SIZE, TLB_BASE, TLB_SIZE, CR0, GDTR_LIMIT, IDTR_LIMIT,
 } from "./layout";
 import { setRamSize, ramBytes } from "./mmu/physical";
 import { tlbFlush } from "./mmu/tlb";
+import { clearCodePages, noteCodeWrite } from "./mmu/code_pages";
 import { setSegmentCache, setCpl } from "./cpu/descriptors";
 import { CR0_ET } from "./cpu/state";
-import { decode } from "./cpu/decoder";
+import { decodeUncached } from "./cpu/decoder";
 import { translate } from "./mmu/paging";
 
 export { run, resume } from "./cpu/run";
@@ -31,6 +33,7 @@ export function initialize(ramBytes: u32): bool {
 /** Power-on state (SDM vol. 3, 9.1.1): real mode at F000:FFF0. */
 export function resetCpu(): void {
   memory.fill(STATE_BASE, 0, STATE_SIZE);
+  invalidateDecodedCode();
   setRamSize(ramBytes); // the size lives in the state block too
   store<u32>(REG_EFLAGS, 2);
   store<u32>(FLAGS_LAZY_MASK, 0);
@@ -51,6 +54,22 @@ export function resetCpu(): void {
   tlbFlush(false);
 }
 
+/** Forget all decoded code: the host rewrote guest RAM (loader, reset, snapshot restore). */
+export function invalidateDecodedCode(): void {
+  memory.fill(DECODE_CACHE, 0, DECODE_CACHE_ENTRIES * DECODE_CACHE_ENTRY_BYTES);
+  clearCodePages(ramBytes >>> 12);
+}
+
+/**
+ * The host wrote guest RAM directly (DMA, a debugger, a loader): cached decodes of the pages it
+ * touched are dropped, as a CPU write would drop them.
+ */
+export function hostWroteMemory(address: u32, length: u32): void {
+  if (length == 0) return;
+  const last = address + length - 1;
+  for (let page = address >>> 12; page <= last >>> 12 && page < (ramBytes >>> 12); page++) noteCodeWrite(page << 12);
+}
+
 /** Load a segment register's cache directly (loaders, snapshots). */
 export function loadSegmentCache(seg: u32, selector: u32, base: u32, limit: u32, access: u32): void {
   setSegmentCache(seg, selector, base, limit, access);
@@ -68,7 +87,7 @@ export function guestRamOffset(): u32 { return GUEST_RAM; }
 
 /** Decode the instruction at CS:EIP into the record without executing it; returns its length. */
 export function decodeInstruction(): u32 {
-  decode();
+  decodeUncached();
   return load<u32>(DEC_LENGTH);
 }
 

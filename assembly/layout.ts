@@ -100,6 +100,19 @@ export const DEC_OPSIZE32 = 0x62c; // 1 for 32-bit operand size
 export const DEC_ADDRSIZE32 = 0x630; // 1 for 32-bit address size
 export const DEC_LENGTH = 0x634; // instruction length in bytes
 export const DEC_BASE_IS_ESP = 0x638; // 1 when the memory operand's base register is ESP
+// The memory operand's addressing form; DEC_EA is computed from it (and the registers) each time
+// the instruction executes: EA = ([base] + ([index] << scale) + displacement) & mask.
+export const DEC_EA_BASE = 0x63c; // address of the base register, or of ZERO_WORD
+export const DEC_EA_INDEX = 0x640; // address of the index register, or of ZERO_WORD
+export const DEC_EA_SCALE = 0x644;
+export const DEC_EA_DISPLACEMENT = 0x648;
+export const DEC_EA_MASK = 0x64c; // 0xffff with 16-bit addressing
+export const DEC_HAS_MEMORY_OPERAND = 0x650; // 1 when DEC_EA must be computed
+// The part of the record the decoded-instruction cache keeps (everything but DEC_EA's value).
+export const DEC_RECORD_START = 0x600;
+export const DEC_RECORD_BYTES = 0x60;
+// Always zero: the "no register" operand of an addressing form.
+export const ZERO_WORD = 0x5fc;
 
 // Statistics counters (u32 each) for --stats.
 export const STAT_TLB_MISSES = 0x700;
@@ -118,5 +131,14 @@ export const TLB_SIZE = 0x400000;
 export const TLB_VALID_LIST = 0x500000;
 export const TLB_VALID_LIST_CAPACITY = 0x10000;
 export const TLB_VALID_COUNT = 0x5f0; // entries in use in TLB_VALID_LIST
+// Per RAM page, for the decoded-instruction cache: bit 0 = decoded code is cached from this page
+// (its TLB entries carry TLB_HAS_CODE, so writes take the slow path); bits 31..1 = generation,
+// bumped by every write to a marked page, which makes the page's cached decodes stale.
+export const CODE_PAGE_INFO = 0x540000;
+export const CODE_PAGE_INFO_PAGES = 0xc0000; // 3 GiB of RAM at most
+// Decoded-instruction cache: direct-mapped, keyed by physical address and code size.
+export const DECODE_CACHE = 0x900000;
+export const DECODE_CACHE_ENTRIES = 0x4000;
+export const DECODE_CACHE_ENTRY_BYTES = 0x80; // 16-byte tag, then the record
 // Guest physical RAM starts here and runs for RAM_SIZE bytes.
 export const GUEST_RAM = 0x1000000;

@@ -4,6 +4,8 @@
 import {
   DEC_OPCODE, DEC_ATTRS, DEC_PREFIXES, DEC_SEGMENT, DEC_MODRM, DEC_MOD, DEC_REG, DEC_RM, DEC_EA,
   DEC_IMM, DEC_IMM2, DEC_OPSIZE32, DEC_ADDRSIZE32, DEC_LENGTH, DEC_BASE_IS_ESP, REG_EIP, INSTRUCTION_START,
+  DEC_EA_BASE, DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_EA_MASK, DEC_HAS_MEMORY_OPERAND,
+  DEC_RECORD_START, ZERO_WORD, REGS, DECODE_CACHE, DECODE_CACHE_ENTRIES,
   SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, GUEST_RAM,
 } from "../layout";
 import { OPCODE_ATTRS, GROUP_ATTRS } from "./decode_table.generated";
@@ -17,6 +19,7 @@ import { raiseFault } from "./fault";
 import { tlbEntry, tlbReadMask, tlbGeneration, TLB_VALID } from "../mmu/tlb";
 import { translate } from "../mmu/paging";
 import { physRead8, ramBytes } from "../mmu/physical";
+import { codePageInfo, markCodePage } from "../mmu/code_pages";
 import { CPL } from "../layout";
 
 // Instruction fetch: bytes whose EIP lies below `fastFetchEnd` are in a cached RAM page and within
@@ -73,9 +76,17 @@ function fetch8Slow(linear: u32, offset: u32): u32 {
 @inline function fetch16(): u32 { const low = fetch8(); return low | (fetch8() << 8); }
 @inline function fetch32(): u32 { const low = fetch16(); return low | (fetch16() << 16); }
 
+/** Compute DEC_EA from the decoded addressing form and the current registers. */
+@inline export function computeEffectiveAddress(): void {
+  const base = load<u32>(load<u32>(DEC_EA_BASE));
+  const index = load<u32>(load<u32>(DEC_EA_INDEX)) << load<u32>(DEC_EA_SCALE);
+  store<u32>(DEC_EA, (base + index + load<u32>(DEC_EA_DISPLACEMENT)) & load<u32>(DEC_EA_MASK));
+}
+
 /**
  * Decode the instruction at CS:EIP into the record. On return REG_EIP still points at the
- * instruction; `nextEip` is the address of the next one.
+ * instruction; `nextEip` is the address of the next one. Instructions that lie wholly in a RAM
+ * page are cached by physical address; a cached record is reused until its page is written.
  */
 export function decode(): void {
   if (fetchGeneration != tlbGeneration) {
@@ -93,7 +104,60 @@ export function decode(): void {
     openFetchWindow(codeBase + start, start);
   }
   const default32: u32 = (segAccess(SEG_CS) & ACC_DB) != 0 ? 1 : 0;
+  const windowEnd = fastFetchEnd;
+  let cacheEntry: usize = 0;
+  let physical: u32 = 0;
+  if (start < windowEnd) {
+    physical = <u32>(<usize>start + fastFetchDelta - GUEST_RAM);
+    cacheEntry = DECODE_CACHE + (<usize>((physical ^ (physical >>> 11)) & (DECODE_CACHE_ENTRIES - 1)) << 7);
+    if (load<u32>(cacheEntry) == physical && load<u32>(cacheEntry, 4) == (default32 | CACHE_ENTRY_VALID) &&
+        load<u32>(cacheEntry, 8) == codePageInfo(physical >>> 12)) {
+      const length = load<u32>(cacheEntry, 16 + DEC_LENGTH - DEC_RECORD_START);
+      if (<u64>start + <u64>length <= <u64>windowEnd) {
+        copyRecord(DEC_RECORD_START, cacheEntry + 16);
+        nextEip = start + length;
+        if (load<u32>(DEC_HAS_MEMORY_OPERAND) != 0) computeEffectiveAddress();
+        return;
+      }
+    }
+  }
+  decodeBytes(start, default32);
+  // Cache it when every byte came from the fetch window (one RAM page, inside the CS limit).
+  if (cacheEntry != 0 && nextEip <= windowEnd && nextEip > start) {
+    const info = markCodePage(physical >>> 12);
+    store<u32>(cacheEntry, physical);
+    store<u32>(cacheEntry, default32 | CACHE_ENTRY_VALID, 4);
+    store<u32>(cacheEntry, info, 8);
+    copyRecord(cacheEntry + 16, DEC_RECORD_START);
+  }
+}
 
+const CACHE_ENTRY_VALID: u32 = 2;
+
+/** Decode without consulting or filling the cache (unit tests of the decoder). */
+export function decodeUncached(): void {
+  codeBase = segBase(SEG_CS);
+  codeLimit = segLimit(SEG_CS);
+  fetchPageTag = 0xffffffff;
+  fastFetchEnd = 0;
+  const start = load<u32>(REG_EIP);
+  store<u32>(INSTRUCTION_START, start);
+  nextEip = start;
+  decodeBytes(start, (segAccess(SEG_CS) & ACC_DB) != 0 ? 1 : 0);
+}
+
+@inline function copyRecord(to: usize, from: usize): void {
+  // DEC_RECORD_BYTES (96) as twelve 8-byte moves: cheaper than memory.copy for a small block.
+  store<u64>(to, load<u64>(from, 0), 0); store<u64>(to, load<u64>(from, 8), 8);
+  store<u64>(to, load<u64>(from, 16), 16); store<u64>(to, load<u64>(from, 24), 24);
+  store<u64>(to, load<u64>(from, 32), 32); store<u64>(to, load<u64>(from, 40), 40);
+  store<u64>(to, load<u64>(from, 48), 48); store<u64>(to, load<u64>(from, 56), 56);
+  store<u64>(to, load<u64>(from, 64), 64); store<u64>(to, load<u64>(from, 72), 72);
+  store<u64>(to, load<u64>(from, 80), 80); store<u64>(to, load<u64>(from, 88), 88);
+}
+
+// The decoding proper: prefixes, opcode, table attributes, ModRM/SIB, immediates.
+function decodeBytes(start: u32, default32: u32): void {
   let prefixes: u32 = 0;
   let segment: u32 = SEG_DS;
   let opcode = fetch8();
@@ -124,6 +188,8 @@ export function decode(): void {
   let attrs = <u32>load<u16>(OPCODE_ATTRS + (opcode << 1));
   let mod: u32 = 3;
   let modrm: i32 = -1;
+  let memoryOperand: u32 = 0;
+  store<u32>(DEC_BASE_IS_ESP, 0);
   if ((attrs & ATTR_MODRM) != 0) {
     const byte = fetch8();
     modrm = <i32>byte;
@@ -136,6 +202,7 @@ export function decode(): void {
     if ((attrs & ATTR_MODRM_REG_ONLY) != 0) {
       mod = 3;
     } else if (mod != 3) {
+      memoryOperand = 1;
       if (addrsize32 != 0) segment = decodeAddress32(mod, rm, segment, prefixes);
       else segment = decodeAddress16(mod, rm, segment, prefixes);
     }
@@ -161,7 +228,12 @@ export function decode(): void {
       store<u32>(DEC_IMM2, fetch8());
       break;
     }
-    case IMM_MOFFS: store<u32>(DEC_EA, addrsize32 != 0 ? fetch32() : fetch16()); break;
+    case IMM_MOFFS: {
+      // A direct offset: the addressing form is just the displacement.
+      memoryOperand = 1;
+      setAddressForm(ZERO_WORD, ZERO_WORD, 0, addrsize32 != 0 ? fetch32() : fetch16(), addrsize32 != 0 ? 0xffffffff : 0xffff);
+      break;
+    }
     case IMM_GROUP3: {
       // TEST (reg 0 and 1) is the only member of group 3 with an immediate.
       if ((modrm & 0x30) == 0) {
@@ -180,61 +252,75 @@ export function decode(): void {
   store<u32>(DEC_OPSIZE32, opsize32);
   store<u32>(DEC_ADDRSIZE32, addrsize32);
   store<u32>(DEC_LENGTH, nextEip - start);
+  store<u32>(DEC_HAS_MEMORY_OPERAND, memoryOperand);
+  if (memoryOperand != 0) computeEffectiveAddress();
 }
+
+@inline function setAddressForm(base: u32, index: u32, scale: u32, displacement: u32, mask: u32): void {
+  store<u32>(DEC_EA_BASE, base);
+  store<u32>(DEC_EA_INDEX, index);
+  store<u32>(DEC_EA_SCALE, scale);
+  store<u32>(DEC_EA_DISPLACEMENT, displacement);
+  store<u32>(DEC_EA_MASK, mask);
+}
+
+@inline function registerAddress(r: u32): u32 { return REGS + (r << 2); }
 
 // 16-bit ModRM addressing (SDM vol. 2, table 2-1). Returns the effective segment.
 function decodeAddress16(mod: u32, rm: u32, segment: u32, prefixes: u32): u32 {
-  let ea: u32;
+  let base: u32 = ZERO_WORD;
+  let index: u32 = ZERO_WORD;
+  let displacement: u32 = 0;
   let stackBased = false;
   switch (rm) {
-    case 0: ea = getReg32(3) + getReg32(6); break; // BX+SI
-    case 1: ea = getReg32(3) + getReg32(7); break; // BX+DI
-    case 2: ea = getReg32(5) + getReg32(6); stackBased = true; break; // BP+SI
-    case 3: ea = getReg32(5) + getReg32(7); stackBased = true; break; // BP+DI
-    case 4: ea = getReg32(6); break; // SI
-    case 5: ea = getReg32(7); break; // DI
+    case 0: base = registerAddress(3); index = registerAddress(6); break; // BX+SI
+    case 1: base = registerAddress(3); index = registerAddress(7); break; // BX+DI
+    case 2: base = registerAddress(5); index = registerAddress(6); stackBased = true; break; // BP+SI
+    case 3: base = registerAddress(5); index = registerAddress(7); stackBased = true; break; // BP+DI
+    case 4: base = registerAddress(6); break; // SI
+    case 5: base = registerAddress(7); break; // DI
     case 6: {
-      if (mod == 0) { ea = fetch16(); break; } // disp16
-      ea = getReg32(5); stackBased = true; break; // BP
+      if (mod == 0) { displacement = fetch16(); break; } // disp16
+      base = registerAddress(5); stackBased = true; break; // BP
     }
-    default: ea = getReg32(3); break; // BX
+    default: base = registerAddress(3); break; // BX
   }
-  if (mod == 1) ea += <u32><i32><i8>fetch8();
-  else if (mod == 2) ea += fetch16();
-  store<u32>(DEC_EA, ea & 0xffff);
-  store<u32>(DEC_BASE_IS_ESP, 0);
+  if (mod == 1) displacement = <u32><i32><i8>fetch8();
+  else if (mod == 2) displacement = fetch16();
+  setAddressForm(base, index, 0, displacement, 0xffff);
   if ((prefixes & PREFIX_SEGMENT) == 0 && stackBased) return SEG_SS;
   return segment;
 }
 
 // 32-bit ModRM/SIB addressing (SDM vol. 2, tables 2-2 and 2-3). Returns the effective segment.
 function decodeAddress32(mod: u32, rm: u32, segment: u32, prefixes: u32): u32 {
-  let ea: u32;
+  let base: u32 = ZERO_WORD;
+  let index: u32 = ZERO_WORD;
+  let scale: u32 = 0;
+  let displacement: u32 = 0;
   let stackBased = false;
-  let baseIsEsp: u32 = 0;
   if (rm == 4) {
     const sib = fetch8();
-    const scale = sib >> 6;
-    const index = (sib >> 3) & 7;
-    const base = sib & 7;
-    if (base == 5 && mod == 0) {
-      ea = fetch32();
+    scale = sib >> 6;
+    const indexRegister = (sib >> 3) & 7;
+    const baseRegister = sib & 7;
+    if (baseRegister == 5 && mod == 0) {
+      displacement = fetch32();
     } else {
-      ea = getReg32(base);
-      stackBased = base == 4 || base == 5;
-      baseIsEsp = base == 4 ? 1 : 0;
+      base = registerAddress(baseRegister);
+      stackBased = baseRegister == 4 || baseRegister == 5;
+      if (baseRegister == 4) store<u32>(DEC_BASE_IS_ESP, 1);
     }
-    if (index != 4) ea += getReg32(index) << scale;
+    if (indexRegister != 4) index = registerAddress(indexRegister);
   } else if (rm == 5 && mod == 0) {
-    ea = fetch32();
+    displacement = fetch32();
   } else {
-    ea = getReg32(rm);
+    base = registerAddress(rm);
     stackBased = rm == 5;
   }
-  if (mod == 1) ea += <u32><i32><i8>fetch8();
-  else if (mod == 2) ea += fetch32();
-  store<u32>(DEC_EA, ea);
-  store<u32>(DEC_BASE_IS_ESP, baseIsEsp);
+  if (mod == 1) displacement = <u32><i32><i8>fetch8();
+  else if (mod == 2) displacement = fetch32();
+  setAddressForm(base, index, scale, displacement, 0xffffffff);
   if ((prefixes & PREFIX_SEGMENT) == 0 && stackBased) return SEG_SS;
   return segment;
 }

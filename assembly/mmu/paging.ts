@@ -4,8 +4,9 @@
 import { CR0, CR2, CR3, CR4, CPL, STAT_TLB_MISSES, STAT_PAGE_FAULTS } from "../layout";
 import { CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, EXC_PF } from "../cpu/state";
 import { physRead32, physWrite32, ramBytes } from "./physical";
+import { isCodePage } from "./code_pages";
 import {
-  tlbInsert, TLB_VALID, TLB_NO_USER, TLB_READONLY_USER, TLB_READONLY_SUPERVISOR, TLB_MMIO, TLB_GLOBAL, TLB_LARGE,
+  tlbInsert, TLB_VALID, TLB_NO_USER, TLB_READONLY_USER, TLB_READONLY_SUPERVISOR, TLB_MMIO, TLB_GLOBAL, TLB_LARGE, TLB_HAS_CODE,
 } from "./tlb";
 import { raiseFault } from "../cpu/fault";
 
@@ -77,6 +78,7 @@ export function translate(linear: u32, write: bool, user: bool): u32 {
     if (global && (cr4 & CR4_PGE) != 0) flags |= TLB_GLOBAL;
   }
   if (physPage >= ramBytes) flags |= TLB_MMIO;
+  else if (isCodePage(physPage >>> 12)) flags |= TLB_HAS_CODE;
   tlbInsert(linear, physPage | flags);
   return physPage | (linear & 0xfff);
 }

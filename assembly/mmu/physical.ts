@@ -3,6 +3,7 @@
 // TLB, which maps only RAM pages, so a guest can never reach host memory outside its RAM.
 import { GUEST_RAM, RAM_SIZE } from "../layout";
 import { hostMmioRead, hostMmioWrite } from "../host";
+import { noteCodeWrite } from "./code_pages";
 
 // RAM size cached in a global: read on every slow-path access.
 export let ramBytes: u32 = 0;
@@ -29,14 +30,25 @@ export function physRead32(address: u32): u32 {
   return <u32>hostMmioRead(address, 4);
 }
 export function physWrite8(address: u32, value: u32): void {
-  if (isRam(address, 1)) store<u8>(GUEST_RAM + address, value);
+  if (isRam(address, 1)) {
+    noteCodeWrite(address);
+    store<u8>(GUEST_RAM + address, value);
+  }
   else hostMmioWrite(address, 1, value & 0xff);
 }
 export function physWrite16(address: u32, value: u32): void {
-  if (isRam(address, 2)) store<u16>(GUEST_RAM + address, value);
+  if (isRam(address, 2)) {
+    noteCodeWrite(address);
+    noteCodeWrite(address + 1);
+    store<u16>(GUEST_RAM + address, value);
+  }
   else hostMmioWrite(address, 2, value & 0xffff);
 }
 export function physWrite32(address: u32, value: u32): void {
-  if (isRam(address, 4)) store<u32>(GUEST_RAM + address, value);
+  if (isRam(address, 4)) {
+    noteCodeWrite(address);
+    noteCodeWrite(address + 3);
+    store<u32>(GUEST_RAM + address, value);
+  }
   else hostMmioWrite(address, 4, value);
 }

@@ -25,6 +25,8 @@ interface EngineExports {
   decodeInstruction(): number;
   translateLinear(linear: number, write: number, user: number): number;
   flushTlb(): void;
+  hostWroteMemory(address: number, length: number): void;
+  invalidateDecodedCode(): void;
 }
 
 /** An exception an engine call raised instead of returning (vector and error code, -1 for none). */
@@ -146,7 +148,10 @@ export class Engine {
     return (BigInt(this.u32View[(offset >>> 2) + 1]) << 32n) | BigInt(this.u32View[offset >>> 2]);
   }
 
-  /** Guest physical RAM as a byte view (length = RAM size). */
+  /**
+   * Guest physical RAM as a byte view (length = RAM size). Whoever writes through it while the
+   * guest runs must call exports.hostWroteMemory for the range, so decoded code stays coherent.
+   */
   ram(): Uint8Array {
     this.refreshViews();
     return this.u8View.subarray(layout.GUEST_RAM, layout.GUEST_RAM + this.get32(layout.RAM_SIZE));
