@@ -108,7 +108,7 @@ export const DEC_EA_SCALE = 0x644;
 export const DEC_EA_DISPLACEMENT = 0x648;
 export const DEC_EA_MASK = 0x64c; // 0xffff with 16-bit addressing
 export const DEC_HAS_MEMORY_OPERAND = 0x650; // 1 when DEC_EA must be computed
-// The part of the record the decoded-instruction cache keeps (everything but DEC_EA's value).
+// The record's extent: decoded instructions live in this buffer or in a decode-cache entry.
 export const DEC_RECORD_START = 0x600;
 export const DEC_RECORD_BYTES = 0x60;
 // Always zero: the "no register" operand of an addressing form.

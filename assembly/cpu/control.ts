@@ -1,6 +1,7 @@
 // System-register instructions: descriptor-table registers (group 7), LDTR/TR and descriptor
 // queries (group 6, LAR, LSL), control and debug registers, CPUID, MSRs, TSC, SYSENTER/SYSEXIT
 // (SDM vol. 2 for each; vol. 3, 2.5 and 2.8).
+import { readField, writeField } from "./record";
 import {
   GDTR_BASE, GDTR_LIMIT, IDTR_BASE, IDTR_LIMIT, CR0, CR2, CR3, CR4, DR0, SEG_CS, SEG_SS, SEG_LDTR,
   SEG_TR, SEG_SELECTOR, MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP, INSTRUCTIONS_RETIRED,
@@ -155,7 +156,7 @@ export function group7(): void {
     }
     case 7: { // INVLPG m
       requireCpl0();
-      const linear = load<u32>(0x4a0 + (load<u32>(DEC_SEGMENT) << 2)) + load<u32>(DEC_EA);
+      const linear = load<u32>(0x4a0 + (readField(DEC_SEGMENT) << 2)) + readField(DEC_EA);
       invalidatePage(linear);
       break;
     }

@@ -1,6 +1,7 @@
 // The decoder: prefixes → opcode → table attributes → ModRM/SIB → displacement and immediates,
 // into the fixed decoded-instruction record (layout.ts DEC_*). Which opcodes take a ModRM byte or
 // an immediate comes from the generated table (src/isa/opcodes.ts), never from code here.
+import { readField, writeField, setRecordBase } from "./record";
 import {
   DEC_OPCODE, DEC_ATTRS, DEC_PREFIXES, DEC_SEGMENT, DEC_MODRM, DEC_MOD, DEC_REG, DEC_RM, DEC_EA,
   DEC_IMM, DEC_IMM2, DEC_OPSIZE32, DEC_ADDRSIZE32, DEC_LENGTH, DEC_BASE_IS_ESP, REG_EIP, INSTRUCTION_START,
@@ -78,9 +79,9 @@ function fetch8Slow(linear: u32, offset: u32): u32 {
 
 /** Compute DEC_EA from the decoded addressing form and the current registers. */
 @inline export function computeEffectiveAddress(): void {
-  const base = load<u32>(load<u32>(DEC_EA_BASE));
-  const index = load<u32>(load<u32>(DEC_EA_INDEX)) << load<u32>(DEC_EA_SCALE);
-  store<u32>(DEC_EA, (base + index + load<u32>(DEC_EA_DISPLACEMENT)) & load<u32>(DEC_EA_MASK));
+  const base = load<u32>(readField(DEC_EA_BASE));
+  const index = load<u32>(readField(DEC_EA_INDEX)) << readField(DEC_EA_SCALE);
+  writeField(DEC_EA, (base + index + readField(DEC_EA_DISPLACEMENT)) & readField(DEC_EA_MASK));
 }
 
 /**
@@ -105,37 +106,41 @@ export function decode(): void {
   }
   const default32: u32 = (segAccess(SEG_CS) & ACC_DB) != 0 ? 1 : 0;
   const windowEnd = fastFetchEnd;
-  let cacheEntry: usize = 0;
-  let physical: u32 = 0;
-  if (start < windowEnd) {
-    physical = <u32>(<usize>start + fastFetchDelta - GUEST_RAM);
-    cacheEntry = DECODE_CACHE + (<usize>((physical ^ (physical >>> 11)) & (DECODE_CACHE_ENTRIES - 1)) << 7);
-    if (load<u32>(cacheEntry) == physical && load<u32>(cacheEntry, 4) == (default32 | CACHE_ENTRY_VALID) &&
-        load<u32>(cacheEntry, 8) == codePageInfo(physical >>> 12)) {
-      const length = load<u32>(cacheEntry, 16 + DEC_LENGTH - DEC_RECORD_START);
-      if (<u64>start + <u64>length <= <u64>windowEnd) {
-        copyRecord(DEC_RECORD_START, cacheEntry + 16);
-        nextEip = start + length;
-        if (load<u32>(DEC_HAS_MEMORY_OPERAND) != 0) computeEffectiveAddress();
-        return;
-      }
+  if (start >= windowEnd) {
+    // Not in a cached RAM page: decode into the plain buffer.
+    setRecordBase(DEC_RECORD_START);
+    decodeBytes(start, default32);
+    return;
+  }
+  const physical = <u32>(<usize>start + fastFetchDelta - GUEST_RAM);
+  const entry = DECODE_CACHE + (<usize>((physical ^ (physical >>> 11)) & (DECODE_CACHE_ENTRIES - 1)) << 7);
+  const modeTag = default32 | CACHE_ENTRY_VALID;
+  setRecordBase(entry + CACHE_ENTRY_HEADER);
+  if (load<u32>(entry) == physical && load<u32>(entry, 4) == modeTag && load<u32>(entry, 8) == codePageInfo(physical >>> 12)) {
+    const length = readField(DEC_LENGTH);
+    if (<u64>start + <u64>length <= <u64>windowEnd) {
+      nextEip = start + length;
+      if (readField(DEC_HAS_MEMORY_OPERAND) != 0) computeEffectiveAddress();
+      return;
     }
   }
+  // Decode into the entry; it stays invalid unless the whole instruction came from the window.
+  store<u32>(entry, 0, 4);
   decodeBytes(start, default32);
-  // Cache it when every byte came from the fetch window (one RAM page, inside the CS limit).
-  if (cacheEntry != 0 && nextEip <= windowEnd && nextEip > start) {
+  if (nextEip <= windowEnd && nextEip > start) {
     const info = markCodePage(physical >>> 12);
-    store<u32>(cacheEntry, physical);
-    store<u32>(cacheEntry, default32 | CACHE_ENTRY_VALID, 4);
-    store<u32>(cacheEntry, info, 8);
-    copyRecord(cacheEntry + 16, DEC_RECORD_START);
+    store<u32>(entry, physical);
+    store<u32>(entry, modeTag, 4);
+    store<u32>(entry, info, 8);
   }
 }
 
 const CACHE_ENTRY_VALID: u32 = 2;
+const CACHE_ENTRY_HEADER: usize = 16; // physical address, mode tag, page generation, unused
 
 /** Decode without consulting or filling the cache (unit tests of the decoder). */
 export function decodeUncached(): void {
+  setRecordBase(DEC_RECORD_START);
   codeBase = segBase(SEG_CS);
   codeLimit = segLimit(SEG_CS);
   fetchPageTag = 0xffffffff;
@@ -144,16 +149,6 @@ export function decodeUncached(): void {
   store<u32>(INSTRUCTION_START, start);
   nextEip = start;
   decodeBytes(start, (segAccess(SEG_CS) & ACC_DB) != 0 ? 1 : 0);
-}
-
-@inline function copyRecord(to: usize, from: usize): void {
-  // DEC_RECORD_BYTES (96) as twelve 8-byte moves: cheaper than memory.copy for a small block.
-  store<u64>(to, load<u64>(from, 0), 0); store<u64>(to, load<u64>(from, 8), 8);
-  store<u64>(to, load<u64>(from, 16), 16); store<u64>(to, load<u64>(from, 24), 24);
-  store<u64>(to, load<u64>(from, 32), 32); store<u64>(to, load<u64>(from, 40), 40);
-  store<u64>(to, load<u64>(from, 48), 48); store<u64>(to, load<u64>(from, 56), 56);
-  store<u64>(to, load<u64>(from, 64), 64); store<u64>(to, load<u64>(from, 72), 72);
-  store<u64>(to, load<u64>(from, 80), 80); store<u64>(to, load<u64>(from, 88), 88);
 }
 
 // The decoding proper: prefixes, opcode, table attributes, ModRM/SIB, immediates.
@@ -189,15 +184,15 @@ function decodeBytes(start: u32, default32: u32): void {
   let mod: u32 = 3;
   let modrm: i32 = -1;
   let memoryOperand: u32 = 0;
-  store<u32>(DEC_BASE_IS_ESP, 0);
+  writeField(DEC_BASE_IS_ESP, 0);
   if ((attrs & ATTR_MODRM) != 0) {
     const byte = fetch8();
     modrm = <i32>byte;
     mod = byte >> 6;
     const reg = (byte >> 3) & 7;
     const rm = byte & 7;
-    store<u32>(DEC_REG, reg);
-    store<u32>(DEC_RM, rm);
+    writeField(DEC_REG, reg);
+    writeField(DEC_RM, rm);
     if ((attrs & ATTR_GROUP) != 0) attrs = (attrs & ATTR_IMM_MASK) | <u32>load<u16>(GROUP_ATTRS + (((opcode << 3) | reg) << 1));
     if ((attrs & ATTR_MODRM_REG_ONLY) != 0) {
       mod = 3;
@@ -207,25 +202,25 @@ function decodeBytes(start: u32, default32: u32): void {
       else segment = decodeAddress16(mod, rm, segment, prefixes);
     }
   }
-  store<u32>(DEC_MOD, mod);
-  store<i32>(DEC_MODRM, modrm);
+  writeField(DEC_MOD, mod);
+  writeField(DEC_MODRM, <u32>modrm);
   if ((attrs & ATTR_UNDEFINED) != 0) raiseFault(EXC_UD, -1);
   if ((attrs & ATTR_MEM_ONLY) != 0 && mod == 3) raiseFault(EXC_UD, -1);
   if ((prefixes & PREFIX_LOCK) != 0 && ((attrs & ATTR_LOCKABLE) == 0 || mod == 3)) raiseFault(EXC_UD, -1);
 
   switch ((attrs & ATTR_IMM_MASK) >> ATTR_IMM_SHIFT) {
     case IMM_NONE: break;
-    case IMM_B: store<u32>(DEC_IMM, fetch8()); break;
-    case IMM_W: store<u32>(DEC_IMM, fetch16()); break;
-    case IMM_Z: store<u32>(DEC_IMM, opsize32 != 0 ? fetch32() : fetch16()); break;
+    case IMM_B: writeField(DEC_IMM, fetch8()); break;
+    case IMM_W: writeField(DEC_IMM, fetch16()); break;
+    case IMM_Z: writeField(DEC_IMM, opsize32 != 0 ? fetch32() : fetch16()); break;
     case IMM_FAR: {
-      store<u32>(DEC_IMM, opsize32 != 0 ? fetch32() : fetch16());
-      store<u32>(DEC_IMM2, fetch16());
+      writeField(DEC_IMM, opsize32 != 0 ? fetch32() : fetch16());
+      writeField(DEC_IMM2, fetch16());
       break;
     }
     case IMM_ENTER: {
-      store<u32>(DEC_IMM, fetch16());
-      store<u32>(DEC_IMM2, fetch8());
+      writeField(DEC_IMM, fetch16());
+      writeField(DEC_IMM2, fetch8());
       break;
     }
     case IMM_MOFFS: {
@@ -238,30 +233,30 @@ function decodeBytes(start: u32, default32: u32): void {
       // TEST (reg 0 and 1) is the only member of group 3 with an immediate.
       if ((modrm & 0x30) == 0) {
         const byteOp = (opcode & 1) == 0;
-        store<u32>(DEC_IMM, byteOp ? fetch8() : opsize32 != 0 ? fetch32() : fetch16());
+        writeField(DEC_IMM, byteOp ? fetch8() : opsize32 != 0 ? fetch32() : fetch16());
       }
       break;
     }
     default: break;
   }
   if (nextEip - start > 15) raiseFault(EXC_GP, 0);
-  store<u32>(DEC_OPCODE, opcode);
-  store<u32>(DEC_ATTRS, attrs);
-  store<u32>(DEC_PREFIXES, prefixes);
-  store<u32>(DEC_SEGMENT, segment);
-  store<u32>(DEC_OPSIZE32, opsize32);
-  store<u32>(DEC_ADDRSIZE32, addrsize32);
-  store<u32>(DEC_LENGTH, nextEip - start);
-  store<u32>(DEC_HAS_MEMORY_OPERAND, memoryOperand);
+  writeField(DEC_OPCODE, opcode);
+  writeField(DEC_ATTRS, attrs);
+  writeField(DEC_PREFIXES, prefixes);
+  writeField(DEC_SEGMENT, segment);
+  writeField(DEC_OPSIZE32, opsize32);
+  writeField(DEC_ADDRSIZE32, addrsize32);
+  writeField(DEC_LENGTH, nextEip - start);
+  writeField(DEC_HAS_MEMORY_OPERAND, memoryOperand);
   if (memoryOperand != 0) computeEffectiveAddress();
 }
 
 @inline function setAddressForm(base: u32, index: u32, scale: u32, displacement: u32, mask: u32): void {
-  store<u32>(DEC_EA_BASE, base);
-  store<u32>(DEC_EA_INDEX, index);
-  store<u32>(DEC_EA_SCALE, scale);
-  store<u32>(DEC_EA_DISPLACEMENT, displacement);
-  store<u32>(DEC_EA_MASK, mask);
+  writeField(DEC_EA_BASE, base);
+  writeField(DEC_EA_INDEX, index);
+  writeField(DEC_EA_SCALE, scale);
+  writeField(DEC_EA_DISPLACEMENT, displacement);
+  writeField(DEC_EA_MASK, mask);
 }
 
 @inline function registerAddress(r: u32): u32 { return REGS + (r << 2); }
@@ -309,7 +304,7 @@ function decodeAddress32(mod: u32, rm: u32, segment: u32, prefixes: u32): u32 {
     } else {
       base = registerAddress(baseRegister);
       stackBased = baseRegister == 4 || baseRegister == 5;
-      if (baseRegister == 4) store<u32>(DEC_BASE_IS_ESP, 1);
+      if (baseRegister == 4) writeField(DEC_BASE_IS_ESP, 1);
     }
     if (indexRegister != 4) index = registerAddress(indexRegister);
   } else if (rm == 5 && mod == 0) {

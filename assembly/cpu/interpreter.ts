@@ -1,5 +1,6 @@
 // The execute stage: one case per opcode, reading the decoded record. Each case does only its
 // operation; prefixes, ModRM, immediates, #UD and LOCK checks happened in the decoder.
+import { readField, writeField } from "./record";
 import {
   DEC_OPCODE, DEC_BASE_IS_ESP, DEC_IMM, DEC_IMM2, DEC_EA, DEC_SEGMENT, DEC_REG, DEC_ADDRSIZE32,
   SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_SELECTOR, HALTED, INHIBIT_INTERRUPTS, CR4,
@@ -32,8 +33,8 @@ import { group6, group7, loadAccessRights, loadSegmentLimit, moveToControl, move
 import { linearForRead, linearForWrite } from "../mmu/segmentation";
 import { readLinear8, readLinear16, readLinear32, writeLinear8, writeLinear16, writeLinear32, probeWrite } from "../mmu/linear";
 
-@inline function imm(): u32 { return load<u32>(DEC_IMM); }
-@inline function imm8s(): u32 { return <u32><i32><i8>load<u32>(DEC_IMM); }
+@inline function imm(): u32 { return readField(DEC_IMM); }
+@inline function imm8s(): u32 { return <u32><i32><i8>readField(DEC_IMM); }
 @inline function opcodeSize(opcode: u32): u32 { return (opcode & 1) == 0 ? 8 : vSize(); }
 @inline function selectorOf(seg: u32): u32 { return load<u32>(SEG_SELECTOR + (seg << 2)); }
 
@@ -53,7 +54,7 @@ function jumpNear(target: u32): void {
 
 /** Execute the decoded instruction. REG_EIP is already the next instruction's address. */
 export function execute(): void {
-  const opcode = load<u32>(DEC_OPCODE);
+  const opcode = readField(DEC_OPCODE);
   switch (opcode) {
     // ---- ALU Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iz (00-3D) ----
     case 0x00: case 0x08: case 0x10: case 0x18: case 0x20: case 0x28: case 0x30: case 0x38:
@@ -207,7 +208,7 @@ export function execute(): void {
       else writeE(16, selectorOf(seg));
       break;
     }
-    case 0x8d: writeG(vSize(), load<u32>(DEC_EA)); break; // LEA (mem-only in the table)
+    case 0x8d: writeG(vSize(), readField(DEC_EA)); break; // LEA (mem-only in the table)
     case 0x8e: {
       const seg = decodedReg();
       if (seg == SEG_CS || seg > 5) raiseFault(EXC_UD, -1);
@@ -224,7 +225,7 @@ export function execute(): void {
         setStackPointer(newSp);
         setReg(decodedRm(), size, v);
       } else {
-        if (load<u32>(DEC_BASE_IS_ESP) != 0) store<u32>(DEC_EA, load<u32>(DEC_EA) + (size >> 3));
+        if (readField(DEC_BASE_IS_ESP) != 0) writeField(DEC_EA, readField(DEC_EA) + (size >> 3));
         writeLinearSized(eaLinearWrite(size), size, v);
         setStackPointer(newSp);
       }
@@ -245,7 +246,7 @@ export function execute(): void {
       else setReg16(EDX, (getReg16(EAX) & 0x8000) != 0 ? 0xffff : 0);
       break;
     }
-    case 0x9a: farCall(load<u32>(DEC_IMM2), imm(), vSize() == 32, nextEip); break;
+    case 0x9a: farCall(readField(DEC_IMM2), imm(), vSize() == 32, nextEip); break;
     case 0x9b: fwait(); break;
     case 0x9c: pushFlags(); break;
     case 0x9d: popFlags(); break;
@@ -332,9 +333,9 @@ export function execute(): void {
     }
     case 0xd6: setReg8(EAX, getCF() != 0 ? 0xff : 0); break; // SALC
     case 0xd7: { // XLAT
-      const base = load<u32>(DEC_ADDRSIZE32) != 0 ? getReg32(EBX) : getReg16(EBX);
+      const base = readField(DEC_ADDRSIZE32) != 0 ? getReg32(EBX) : getReg16(EBX);
       let offset = base + getReg8(EAX);
-      if (load<u32>(DEC_ADDRSIZE32) == 0) offset &= 0xffff;
+      if (readField(DEC_ADDRSIZE32) == 0) offset &= 0xffff;
       setReg8(EAX, readLinear8(linearForRead(effectiveSegment(), offset, 1)));
       break;
     }
@@ -365,7 +366,7 @@ export function execute(): void {
       break;
     }
     case 0xe9: jumpRelative(vSize() == 16 ? <u32><i32><i16>imm() : imm()); break;
-    case 0xea: farJump(load<u32>(DEC_IMM2), imm(), vSize() == 32); break;
+    case 0xea: farJump(readField(DEC_IMM2), imm(), vSize() == 32); break;
     case 0xeb: jumpRelative(imm8s()); break;
     case 0xf1: softwareInterrupt(EXC_DB, true); break; // INT1 / ICEBP
     case 0xf4: { // HLT
@@ -725,7 +726,7 @@ function enter(): void {
   const size = vSize();
   const bytes = size >> 3;
   const allocation = imm() & 0xffff;
-  const level = load<u32>(DEC_IMM2) & 31;
+  const level = readField(DEC_IMM2) & 31;
   const big = stack32();
   let sp = getReg32(ESP);
   let bp = getReg32(EBP);
@@ -846,7 +847,7 @@ function aas(): void {
 }
 
 function loopOrJcxz(opcode: u32): void {
-  const addr32 = load<u32>(DEC_ADDRSIZE32) != 0;
+  const addr32 = readField(DEC_ADDRSIZE32) != 0;
   let count = addr32 ? getReg32(ECX) : getReg16(ECX);
   let taken: bool;
   if (opcode == 0xe3) {
@@ -889,17 +890,17 @@ function bitTest(op: u32, immediate: bool): void {
   const bit = bitOffset & (size - 1);
   const savedEa = effectiveAddress();
   let ea = savedEa + displacement;
-  if (load<u32>(DEC_ADDRSIZE32) == 0) ea &= 0xffff;
-  store<u32>(DEC_EA, ea);
+  if (readField(DEC_ADDRSIZE32) == 0) ea &= 0xffff;
+  writeField(DEC_EA, ea);
   const mask: u32 = 1 << bit;
   if (op == 0) {
     const v = readLinearSized(eaLinearRead(size), size);
-    store<u32>(DEC_EA, savedEa);
+    writeField(DEC_EA, savedEa);
     setFlagBits(FLAG_CF, (v >> bit) & 1);
     return;
   }
   const linear = eaLinearWrite(size);
-  store<u32>(DEC_EA, savedEa);
+  writeField(DEC_EA, savedEa);
   const v = readLinearSized(linear, size);
   res = op == 1 ? v | mask : op == 2 ? v & ~mask : v ^ mask;
   writeLinearSized(linear, size, res);

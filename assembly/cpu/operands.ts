@@ -1,4 +1,5 @@
 // Operand access for decoded instructions: E (ModRM register or memory), G (ModRM.reg), the stack.
+import { readField, writeField } from "./record";
 import { DEC_MOD, DEC_RM, DEC_REG, DEC_SEGMENT, DEC_EA, DEC_OPSIZE32, SEG_SS } from "../layout";
 import {
   getReg8, getReg16, getReg32, setReg8, setReg16, setReg32, segAccess, ACC_DB, ESP,
@@ -8,12 +9,12 @@ import {
   readLinear8, readLinear16, readLinear32, writeLinear8, writeLinear16, writeLinear32,
 } from "../mmu/linear";
 
-@inline export function modIsRegister(): bool { return load<u32>(DEC_MOD) == 3; }
-@inline export function decodedRm(): u32 { return load<u32>(DEC_RM); }
-@inline export function decodedReg(): u32 { return load<u32>(DEC_REG); }
-@inline export function operandSize32(): bool { return load<u32>(DEC_OPSIZE32) != 0; }
-@inline export function effectiveSegment(): u32 { return load<u32>(DEC_SEGMENT); }
-@inline export function effectiveAddress(): u32 { return load<u32>(DEC_EA); }
+@inline export function modIsRegister(): bool { return readField(DEC_MOD) == 3; }
+@inline export function decodedRm(): u32 { return readField(DEC_RM); }
+@inline export function decodedReg(): u32 { return readField(DEC_REG); }
+@inline export function operandSize32(): bool { return readField(DEC_OPSIZE32) != 0; }
+@inline export function effectiveSegment(): u32 { return readField(DEC_SEGMENT); }
+@inline export function effectiveAddress(): u32 { return readField(DEC_EA); }
 
 // Sized register access: size is 8, 16 or 32.
 @inline export function getReg(r: u32, size: u32): u32 {
@@ -32,26 +33,26 @@ import {
 
 /** Memory operand's linear address for reading. */
 @inline export function eaLinearRead(size: u32): u32 {
-  return linearForRead(load<u32>(DEC_SEGMENT), load<u32>(DEC_EA), size >> 3);
+  return linearForRead(readField(DEC_SEGMENT), readField(DEC_EA), size >> 3);
 }
 /** Memory operand's linear address for writing (also for read-modify-write). */
 @inline export function eaLinearWrite(size: u32): u32 {
-  return linearForWrite(load<u32>(DEC_SEGMENT), load<u32>(DEC_EA), size >> 3);
+  return linearForWrite(readField(DEC_SEGMENT), readField(DEC_EA), size >> 3);
 }
 
 @inline export function readE(size: u32): u32 {
-  if (load<u32>(DEC_MOD) == 3) return getReg(load<u32>(DEC_RM), size);
+  if (readField(DEC_MOD) == 3) return getReg(readField(DEC_RM), size);
   return readLinearSized(eaLinearRead(size), size);
 }
 @inline export function writeE(size: u32, v: u32): void {
-  if (load<u32>(DEC_MOD) == 3) setReg(load<u32>(DEC_RM), size, v);
+  if (readField(DEC_MOD) == 3) setReg(readField(DEC_RM), size, v);
   else writeLinearSized(eaLinearWrite(size), size, v);
 }
-@inline export function readG(size: u32): u32 { return getReg(load<u32>(DEC_REG), size); }
-@inline export function writeG(size: u32, v: u32): void { setReg(load<u32>(DEC_REG), size, v); }
+@inline export function readG(size: u32): u32 { return getReg(readField(DEC_REG), size); }
+@inline export function writeG(size: u32, v: u32): void { setReg(readField(DEC_REG), size, v); }
 
 /** Operand size in bits of a v/z operand. */
-@inline export function vSize(): u32 { return load<u32>(DEC_OPSIZE32) != 0 ? 32 : 16; }
+@inline export function vSize(): u32 { return readField(DEC_OPSIZE32) != 0 ? 32 : 16; }
 
 // ---- Stack (SDM vol. 1, 6.2): SS.B chooses ESP or SP ------------------------------------------
 @inline export function stack32(): bool { return (segAccess(SEG_SS) & ACC_DB) != 0; }

@@ -1,6 +1,7 @@
 // String instructions (MOVS CMPS STOS LODS SCAS INS OUTS) with REP/REPE/REPNE (SDM vol. 2, 4.x;
 // vol. 1, 7.3.9). A repeated instruction runs a bounded number of iterations per step and then
 // restarts itself, so interrupts and the run budget are honoured during long copies.
+import { readField, writeField } from "./record";
 import { DEC_PREFIXES, DEC_ADDRSIZE32, SEG_ES, INSTRUCTION_START } from "../layout";
 import { PREFIX_REP, PREFIX_REPNE } from "./decode_attrs";
 import { getReg32, setReg32, getReg16, setReg16, setEip, ECX, EDX, ESI, EDI, EAX, FLAG_DF } from "./state";
@@ -17,8 +18,8 @@ const ITERATIONS_PER_STEP: u32 = 4096;
 export function stringInstruction(opcode: u32): void {
   const size: u32 = (opcode & 1) == 0 ? 8 : vSize();
   const bytes = size >> 3;
-  const addr32 = load<u32>(DEC_ADDRSIZE32) != 0;
-  const prefixes = load<u32>(DEC_PREFIXES);
+  const addr32 = readField(DEC_ADDRSIZE32) != 0;
+  const prefixes = readField(DEC_PREFIXES);
   const repeated = (prefixes & (PREFIX_REP | PREFIX_REPNE)) != 0;
   const step: u32 = (getFlags() & FLAG_DF) != 0 ? -bytes : bytes;
   const sourceSegment = effectiveSegment();
