@@ -1,10 +1,10 @@
 // Lazy arithmetic flags (../shared/STYLE.md practice 4): a flag-setting operation records its
 // kind, size, operands and result; CF PF AF ZF SF OF are computed only when something reads them.
 import {
-  REG_EFLAGS, FLAGS_LAZY_MASK, FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_CARRY_IN,
+  REG_EFLAGS, ATTENTION, FLAGS_LAZY_MASK, FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_CARRY_IN,
 } from "../layout";
 import {
-  FLAG_CF, FLAG_PF, FLAG_AF, FLAG_ZF, FLAG_SF, FLAG_OF, FLAGS_ARITH, FLAG_RESERVED1,
+  FLAG_CF, FLAG_PF, FLAG_AF, FLAG_ZF, FLAG_SF, FLAG_OF, FLAGS_ARITH, FLAG_RESERVED1, FLAG_IF, FLAG_TF,
 } from "./state";
 
 // Kinds of lazy operation. NEG is SUB from 0, INC/DEC are ADD/SUB of 1 with CF left out of the
@@ -81,6 +81,8 @@ export function getFlags(): u32 {
 export function setFlags(value: u32): void {
   store<u32>(REG_EFLAGS, value | FLAG_RESERVED1);
   store<u32>(FLAGS_LAZY_MASK, 0);
+  // IF may unblock a pending interrupt, TF starts single-stepping: look at the next boundary.
+  if ((value & (FLAG_IF | FLAG_TF)) != 0) store<u32>(ATTENTION, 1);
 }
 
 // All six arithmetic flags from the recorded operation.

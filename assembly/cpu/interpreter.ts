@@ -14,6 +14,7 @@ import {
   EXC_UD, EXC_GP, EXC_DE, EXC_BR, EXC_NM, EXC_BP, EXC_OF, EXC_DB, CR0_EM, CR0_TS, getCr0,
 } from "./state";
 import { nextEip } from "./decoder";
+import { requestAttention } from "./run";
 import { raiseFault } from "./fault";
 import { getFlags, setFlags, getCF, getOF, testCondition, setFlagBits, getAF } from "./flags";
 import {
@@ -104,7 +105,7 @@ export function execute(): void {
     case 0x1a0: push(vSize(), selectorOf(SEG_FS)); break;
     case 0x1a8: push(vSize(), selectorOf(SEG_GS)); break;
     case 0x07: popSegment(SEG_ES); break;
-    case 0x17: popSegment(SEG_SS); store<u32>(INHIBIT_INTERRUPTS, 1); break;
+    case 0x17: popSegment(SEG_SS); store<u32>(INHIBIT_INTERRUPTS, 1); requestAttention(); break;
     case 0x1f: popSegment(SEG_DS); break;
     case 0x1a1: popSegment(SEG_FS); break;
     case 0x1a9: popSegment(SEG_GS); break;
@@ -213,7 +214,7 @@ export function execute(): void {
       const seg = decodedReg();
       if (seg == SEG_CS || seg > 5) raiseFault(EXC_UD, -1);
       loadSegment(seg, readE(16));
-      if (seg == SEG_SS) store<u32>(INHIBIT_INTERRUPTS, 1);
+      if (seg == SEG_SS) store<u32>(INHIBIT_INTERRUPTS, 1); requestAttention();
       break;
     }
     case 0x8f: {
@@ -372,6 +373,7 @@ export function execute(): void {
     case 0xf4: { // HLT
       if (getCpl() != 0) raiseFault(EXC_GP, 0);
       store<u32>(HALTED, 1);
+      requestAttention();
       break;
     }
     case 0xf5: setFlagBits(FLAG_CF, getCF() ^ 1); break;
@@ -386,7 +388,7 @@ export function execute(): void {
     case 0xfb: { // STI: interrupts stay blocked for one more instruction
       if (isProtectedMode() && iopl() < (isVm86() ? 3 : getCpl())) raiseFault(EXC_GP, 0);
       const flags = getFlags();
-      if ((flags & FLAG_IF) == 0) store<u32>(INHIBIT_INTERRUPTS, 1);
+      if ((flags & FLAG_IF) == 0) store<u32>(INHIBIT_INTERRUPTS, 1); requestAttention();
       setFlags(flags | FLAG_IF);
       break;
     }

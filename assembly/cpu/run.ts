@@ -3,7 +3,7 @@
 import {
   REG_EIP, REG_EFLAGS, INSTRUCTIONS_RETIRED, INTERRUPT_PENDING, STOP_REQUESTED, HALTED,
   EXCEPTION_VECTOR, EXCEPTION_ERROR_CODE, EXCEPTION_DELIVERING, INSTRUCTION_START,
-  INHIBIT_INTERRUPTS, RUN_RESULT, STAT_INTERRUPTS, DR0,
+  INHIBIT_INTERRUPTS, RUN_RESULT, STAT_INTERRUPTS, DR0, ATTENTION,
 } from "../layout";
 import { FLAG_IF, FLAG_TF, EXC_DF, EXC_PF, EXC_DB } from "./state";
 import { decode, nextEip } from "./decoder";
@@ -41,11 +41,25 @@ export function run(budget: i32): i32 {
  * line, a stop request, HLT, an interrupt shadow or single-stepping. One test per instruction.
  */
 @inline function needsAttention(): bool {
-  return (load<u32>(INTERRUPT_PENDING) | load<u32>(STOP_REQUESTED) | load<u32>(HALTED) |
-    load<u32>(INHIBIT_INTERRUPTS) | (load<u32>(REG_EFLAGS) & FLAG_TF)) != 0;
+  return load<u32>(ATTENTION) != 0;
+}
+
+/** Ask for the slow path at the next instruction boundary. */
+@inline export function requestAttention(): void {
+  store<u32>(ATTENTION, 1);
+}
+
+// Whether the boundary after this one still needs the slow path.
+function recomputeAttention(): void {
+  const flags = load<u32>(REG_EFLAGS);
+  const interruptible = load<u32>(INTERRUPT_PENDING) != 0 && (flags & FLAG_IF) != 0;
+  const pending = interruptible || load<u32>(STOP_REQUESTED) != 0 || load<u32>(HALTED) != 0 ||
+    load<u32>(INHIBIT_INTERRUPTS) != 0 || (flags & FLAG_TF) != 0;
+  store<u32>(ATTENTION, pending ? 1 : 0);
 }
 
 export function resume(): i32 {
+  requestAttention(); // the host may have changed anything between calls
   if (load<i32>(EXCEPTION_VECTOR) >= 0) {
     if (!deliverPendingException()) return finish(RUN_TRIPLE_FAULT);
   }
@@ -67,6 +81,7 @@ export function resume(): i32 {
 // the next instruction itself (so an interrupt shadow covers exactly one instruction).
 function serviceBoundary(): i32 {
   if (load<u32>(STOP_REQUESTED) != 0) return RUN_STOP_REQUESTED;
+  const shadow = load<u32>(INHIBIT_INTERRUPTS) != 0;
   if (load<u32>(INHIBIT_INTERRUPTS) != 0) {
     store<u32>(INHIBIT_INTERRUPTS, 0);
   } else if (load<u32>(INTERRUPT_PENDING) != 0 && (load<u32>(REG_EFLAGS) & FLAG_IF) != 0) {
@@ -75,6 +90,9 @@ function serviceBoundary(): i32 {
   if (load<u32>(HALTED) != 0) return RUN_HALTED;
   budgetLeft--;
   const singleStep = (load<u32>(REG_EFLAGS) & FLAG_TF) != 0;
+  // Recompute first: the instruction below may raise an exception and never come back here.
+  recomputeAttention();
+  if (shadow) requestAttention(); // interrupts were held off for this one instruction only
   decode();
   store<u32>(REG_EIP, nextEip);
   execute();

@@ -94,7 +94,12 @@ export class Machine {
     }, options.wasmPath);
     this.engine.initialize(memoryMiB * 1024 * 1024);
 
-    this.pic = new DualPic({ onChange: (intr) => this.engine.set32(layout.INTERRUPT_PENDING, intr ? 1 : 0) });
+    this.pic = new DualPic({
+      onChange: (intr) => {
+        this.engine.set32(layout.INTERRUPT_PENDING, intr ? 1 : 0);
+        if (intr) this.engine.set32(layout.ATTENTION, 1);
+      },
+    });
     this.pit = new Pit8254({ clock: () => this.pitTicks(), irq: this.pic.irqLine(0) });
     this.com1 = new Uart16550({ irq: this.pic.irqLine(4), onTransmit: (byte) => this.emitSerial(byte) });
     // Port map of a PC (Intel 8259A / 8254 at their AT addresses; COM1; QEMU's debug exit).
@@ -171,6 +176,7 @@ export class Machine {
   private requestExit(status: number): void {
     this.exitStatus = status;
     this.engine.set32(layout.STOP_REQUESTED, 1);
+    this.engine.set32(layout.ATTENTION, 1);
   }
 
   /** Current guest time in PIT ticks. */
@@ -186,6 +192,7 @@ export class Machine {
   stop(): void {
     this.stopRequested = true;
     this.engine.set32(layout.STOP_REQUESTED, 1);
+    this.engine.set32(layout.ATTENTION, 1);
   }
 
   /** Run until the guest exits, shuts down, halts for good, or stop() is called. */

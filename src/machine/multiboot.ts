@@ -43,20 +43,42 @@ interface Header {
   flags: number;
 }
 
-function findHeader(image: Uint8Array): Header | undefined {
+interface HeaderSearch {
+  header?: Header;
+  /** Offset of the first magic whose checksum is wrong, to explain why nothing was found. */
+  badChecksumAt?: number;
+}
+
+function searchHeader(image: Uint8Array): HeaderSearch {
   const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
   const end = Math.min(image.length, HEADER_SEARCH_BYTES) - 12;
+  let badChecksumAt: number | undefined;
   for (let offset = 0; offset <= end; offset += 4) {
     if (view.getUint32(offset, true) !== MULTIBOOT_HEADER_MAGIC) continue;
     const flags = view.getUint32(offset + 4, true);
     const checksum = view.getUint32(offset + 8, true);
-    if (((MULTIBOOT_HEADER_MAGIC + flags + checksum) >>> 0) === 0) return { offset, flags };
+    if (((MULTIBOOT_HEADER_MAGIC + flags + checksum) >>> 0) === 0) return { header: { offset, flags } };
+    badChecksumAt ??= offset;
   }
-  return undefined;
+  return { badChecksumAt };
+}
+
+function findHeader(image: Uint8Array): Header | undefined {
+  return searchHeader(image).header;
 }
 
 export function hasMultibootHeader(image: Uint8Array): boolean {
   return findHeader(image) !== undefined;
+}
+
+/** Why `image` has no usable multiboot header, as the tail of a LoaderError message. */
+function missingHeaderReason(image: Uint8Array, badChecksumAt: number | undefined): string {
+  if (image.length === 0) return "the file is empty";
+  if (badChecksumAt !== undefined) {
+    return `the multiboot header at offset 0x${badChecksumAt.toString(16)} has a bad checksum ` +
+      "(magic + flags + checksum must be 0 modulo 2^32)";
+  }
+  return "no multiboot header in the first 8 KiB";
 }
 
 /**
@@ -64,8 +86,8 @@ export function hasMultibootHeader(image: Uint8Array): boolean {
  * Everything is range-checked against the RAM size first, so a bad image changes nothing.
  */
 export function loadMultiboot(ram: Uint8Array, kernel: Uint8Array, name: string, cmdline: string, modules: MultibootModule[]): MultibootBoot {
-  const header = findHeader(kernel);
-  if (!header) throw new LoaderError(`${name}: no multiboot header in the first 8 KiB`);
+  const { header, badChecksumAt } = searchHeader(kernel);
+  if (!header) throw new LoaderError(`${name}: ${missingHeaderReason(kernel, badChecksumAt)}`);
   const unsupported = header.flags & 0xffff & ~HEADER_FLAGS_SUPPORTED;
   if (unsupported !== 0) throw new LoaderError(`${name}: multiboot header requires unsupported features (flags 0x${unsupported.toString(16)})`);
   let segments: ElfSegment[];
