@@ -27,7 +27,7 @@ SEL_CODE32      equ 0x08   ; flat 32-bit code
 SEL_DATA32      equ 0x10   ; flat data, 32-bit stack (B=1)
 SEL_CODE16      equ 0x18   ; 16-bit code, base = current 16-bit test (patched per test)
 SEL_DATA16      equ 0x20   ; flat data, 16-bit stack (B=0)
-SEL_FSDATA      equ 0x28   ; DPL3 data, base 0x1230, limit 0xffff: FS of every test
+SEL_FSDATA      equ 0x28   ; DPL3 data, base 0x1230: FS of every test
 SEL_TSS         equ 0x30
 SEL_CODE32_TEST equ 0x58   ; 32-bit code, base = current 32-bit test (patched per test)
 
@@ -501,7 +501,7 @@ gdt:
     dq 0x00cf93000000ffff                  ; 0x10 data flat, B=1
     dq 0x00009b000000ffff                  ; 0x18 code16, base patched per test
     dq 0x008f93000000ffff                  ; 0x20 data flat, B=0 (16-bit stack)
-    dq 0x0000f3001230ffff                  ; 0x28 data DPL3, base 0x1230, limit 0xffff
+    dq 0x00cff3001230ffff                  ; 0x28 data DPL3, base 0x1230, limit 4 GiB
     dq 0x0000890000000067                  ; 0x30 32-bit TSS, base patched
     dq 0x00cf13000000ffff                  ; 0x38 data, not present
     dq 0x00cf91000000ffff                  ; 0x40 data read-only flat

@@ -34,6 +34,13 @@ async function runCommand(argv: string[]): Promise<void> {
     modules,
     rebootOnTripleFault: args.reboot,
   });
+  // A reader that goes away (`wasmvisor ... | head`) ends the run quietly instead of crashing on
+  // the unhandled EPIPE; any other stdout error is reported in one line.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    machine.stop();
+    if (error.code === "EPIPE") process.exit(0);
+    fail(`cannot write the guest's serial output: ${error.message}`, 1);
+  });
   machine.serial.onData((bytes) => process.stdout.write(bytes));
   const outcome = await machine.run();
   if (args.stats) {

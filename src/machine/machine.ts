@@ -78,6 +78,12 @@ export class Machine {
   /** PIT ticks the guest spent halted (time skipped forward while idle). */
   private idleTicks = 0;
   private resets = 0;
+  /**
+   * Instructions retired before the last reset. A CPU reset zeroes the engine's counter, but guest
+   * time (the 8254's clock) must not go back: the 8254 would stand still until the new boot had
+   * retired as many instructions as all earlier ones.
+   */
+  private retiredBeforeReset = 0n;
 
   constructor(options: MachineOptions) {
     const memoryMiB = options.memoryMiB ?? 32;
@@ -184,8 +190,13 @@ export class Machine {
     return Math.floor(this.instructionsRetired() / INSTRUCTIONS_PER_PIT_TICK) + this.idleTicks;
   }
 
+  /** Instructions retired since the machine was created, across resets. */
   instructionsRetired(): number {
-    return Number(this.engine.get64(layout.INSTRUCTIONS_RETIRED));
+    return Number(this.totalInstructions());
+  }
+
+  private totalInstructions(): bigint {
+    return this.retiredBeforeReset + this.engine.get64(layout.INSTRUCTIONS_RETIRED);
   }
 
   /** Ask run() to return at the next slice boundary. */
@@ -201,7 +212,7 @@ export class Machine {
     let slices = 0;
     for (;;) {
       const outcome = this.runSlice();
-      if (outcome) return { ...outcome, instructions: this.engine.get64(layout.INSTRUCTIONS_RETIRED), elapsedMs: performance.now() - started };
+      if (outcome) return { ...outcome, instructions: this.totalInstructions(), elapsedMs: performance.now() - started };
       if (++slices % SLICES_PER_YIELD === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   }
@@ -211,7 +222,7 @@ export class Machine {
     const started = performance.now();
     for (;;) {
       const outcome = this.runSlice();
-      if (outcome) return { ...outcome, instructions: this.engine.get64(layout.INSTRUCTIONS_RETIRED), elapsedMs: performance.now() - started };
+      if (outcome) return { ...outcome, instructions: this.totalInstructions(), elapsedMs: performance.now() - started };
     }
   }
 
@@ -229,16 +240,17 @@ export class Machine {
       case RunResult.StopRequested:
         this.engine.set32(layout.STOP_REQUESTED, 0);
         if (this.exitStatus !== undefined) return { reason: "exit", exitStatus: this.exitStatus };
-        if (this.stopRequested) return { reason: "stopped" };
+        if (this.stopRequested) return this.stopped();
         return undefined;
       case RunResult.TripleFault:
         if (this.options.rebootOnTripleFault ?? true) {
           this.reset();
-          return undefined;
+          // The reset cleared the engine's stop flag; a stop() asked for in this slice still holds.
+          return this.stopRequested ? this.stopped() : undefined;
         }
         return { reason: "triple-fault" };
       case RunResult.Halted: {
-        if (this.stopRequested) return { reason: "stopped" };
+        if (this.stopRequested) return this.stopped();
         if (this.pic.hasPendingInterrupt() && (this.engine.get32(layout.REG_EFLAGS) & 0x200) !== 0) return undefined;
         // Idle: skip guest time forward to the next timer event.
         const ticks = this.pit.nextEventTicks();
@@ -247,14 +259,22 @@ export class Machine {
         return undefined;
       }
       default:
-        if (this.stopRequested) return { reason: "stopped" };
+        if (this.stopRequested) return this.stopped();
         return undefined;
     }
+  }
+
+  /** The outcome for a honoured stop(); the request is used up, so a later run() runs again. */
+  private stopped(): { reason: StopReason } {
+    this.stopRequested = false;
+    this.engine.set32(layout.STOP_REQUESTED, 0);
+    return { reason: "stopped" };
   }
 
   /** Hardware reset: devices to power-on state, memory cleared, the kernel loaded again. */
   reset(): void {
     this.resets++;
+    this.retiredBeforeReset += this.engine.get64(layout.INSTRUCTIONS_RETIRED);
     this.engine.ram().fill(0);
     this.engine.exports.resetCpu();
     this.pic.reset();
@@ -269,7 +289,7 @@ export class Machine {
   statistics(): Record<string, number | bigint> {
     const e = this.engine;
     return {
-      instructions: e.get64(layout.INSTRUCTIONS_RETIRED),
+      instructions: this.totalInstructions(),
       exceptions: e.get32(layout.STAT_EXCEPTIONS),
       pageFaults: e.get32(layout.STAT_PAGE_FAULTS),
       interrupts: e.get32(layout.STAT_INTERRUPTS),

@@ -24,6 +24,11 @@ export interface RunOptions {
    * a different feature and vendor mix.
    */
   cpu?: string;
+  /**
+   * wasmvisor only: reset and boot again on a triple fault. Default false (`--no-reboot`), to
+   * match runQemu, which always passes `-no-reboot`: a shutdown then ends both runs with status 0.
+   */
+  reboot?: boolean;
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -53,6 +58,7 @@ export function runQemu(kernel: string, options: RunOptions = {}): GuestRun {
 export function runWasmvisor(kernel: string, options: RunOptions = {}): GuestRun {
   const args = [path.join(repoRoot, "bin/wasmvisor.js"), "run", "--kernel", kernel, "--mem", String(options.memoryMiB ?? 32)];
   if (options.append !== undefined) args.push("--append", options.append);
+  if (!options.reboot) args.push("--no-reboot");
   const result = spawnSync(process.execPath, args, {
     encoding: "latin1",
     timeout: options.timeoutMs ?? 60_000,
