@@ -1,5 +1,5 @@
 // The `wasmvisor` command.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { parseRunArguments, UsageError, USAGE } from "./args.ts";
 import { createMachine, MachineError, LoaderError, MIN_MEMORY_MIB, MAX_MEMORY_MIB } from "../machine/machine.ts";
 import { EngineError } from "../machine/engine.ts";
@@ -9,8 +9,15 @@ function fail(message: string, status = 2): never {
   process.exit(status);
 }
 
+// Nothing larger than the largest RAM could be loaded; this also refuses endless devices.
+const MAX_IMAGE_BYTES = MAX_MEMORY_MIB * 1024 * 1024;
+
 function readImage(path: string, what: string): Uint8Array {
   try {
+    const info = statSync(path);
+    if (info.isDirectory()) fail(`cannot read ${what} '${path}': is a directory`);
+    if (!info.isFile()) fail(`cannot read ${what} '${path}': not a regular file`);
+    if (info.size > MAX_IMAGE_BYTES) fail(`${what} '${path}' is ${info.size} bytes, larger than the largest guest RAM`);
     return readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -51,6 +51,12 @@ export interface RunOutcome {
   elapsedMs: number;
 }
 
+// A slice's result: stop with an outcome, go on (undefined), or IDLE — halted with interrupts
+// enabled and nothing scheduled that could raise one.
+const IDLE = Symbol("idle");
+type SliceOutcome = { reason: StopReason; exitStatus?: number } | typeof IDLE | undefined;
+const FLAG_IF = 0x200; // EFLAGS.IF (SDM vol. 1, 3.4.3)
+
 export class MachineError extends Error {
   constructor(message: string) {
     super(message);
@@ -169,6 +175,7 @@ export class Machine {
   private queueSerialInput(bytes: Uint8Array): void {
     for (const byte of bytes) this.serialInput.push(byte);
     this.feedSerialInput();
+    this.wake?.();
   }
 
   private feedSerialInput(): void {
@@ -204,6 +211,7 @@ export class Machine {
     this.stopRequested = true;
     this.engine.set32(layout.STOP_REQUESTED, 1);
     this.engine.set32(layout.ATTENTION, 1);
+    this.wake?.();
   }
 
   /** Run until the guest exits, shuts down, halts for good, or stop() is called. */
@@ -212,21 +220,37 @@ export class Machine {
     let slices = 0;
     for (;;) {
       const outcome = this.runSlice();
+      if (outcome === IDLE) {
+        // Halted with interrupts enabled and no timer armed: only input or stop() can wake it.
+        await new Promise<void>((resolve) => { this.wake = resolve; });
+        this.wake = undefined;
+        continue;
+      }
       if (outcome) return { ...outcome, instructions: this.totalInstructions(), elapsedMs: performance.now() - started };
       if (++slices % SLICES_PER_YIELD === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   }
+
+  // Resolves the wait of an idle run().
+  private wake: (() => void) | undefined;
 
   /** Run synchronously until the guest stops (for tests and tools without an event loop). */
   runToCompletion(): RunOutcome {
     const started = performance.now();
     for (;;) {
       const outcome = this.runSlice();
+      // Nothing can arrive while this call holds the thread: an idle guest has halted for good.
+      if (outcome === IDLE) return { reason: "halted-forever", instructions: this.totalInstructions(), elapsedMs: performance.now() - started };
       if (outcome) return { ...outcome, instructions: this.totalInstructions(), elapsedMs: performance.now() - started };
     }
   }
 
-  private runSlice(): { reason: StopReason; exitStatus?: number } | undefined {
+  /** Whether the guest halted with interrupts enabled (it could still be woken by input). */
+  get interruptsEnabled(): boolean {
+    return (this.engine.get32(layout.REG_EFLAGS) & FLAG_IF) !== 0;
+  }
+
+  private runSlice(): SliceOutcome {
     this.pit.update();
     const ticksToTimer = this.pit.nextEventTicks();
     const budget = Number.isFinite(ticksToTimer)
@@ -251,10 +275,11 @@ export class Machine {
         return { reason: "triple-fault" };
       case RunResult.Halted: {
         if (this.stopRequested) return this.stopped();
-        if (this.pic.hasPendingInterrupt() && (this.engine.get32(layout.REG_EFLAGS) & 0x200) !== 0) return undefined;
+        if (!this.interruptsEnabled) return { reason: "halted-forever" };
+        if (this.pic.hasPendingInterrupt() || this.serialInput.length > 0) return undefined;
         // Idle: skip guest time forward to the next timer event.
         const ticks = this.pit.nextEventTicks();
-        if (!Number.isFinite(ticks) || (this.engine.get32(layout.REG_EFLAGS) & 0x200) === 0) return { reason: "halted-forever" };
+        if (!Number.isFinite(ticks)) return IDLE;
         this.idleTicks += Math.max(1, Math.ceil(ticks));
         return undefined;
       }
