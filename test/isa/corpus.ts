@@ -222,7 +222,7 @@ export function objdump(binaryPath: string, code32: boolean): ReferenceInstructi
 }
 
 /** Byte source for a generated corpus: one `db` line per instruction. */
-export function dbSource(code32: boolean, corpus: GeneratedInstruction[]): string {
+export function dbSource(code32: boolean, corpus: Pick<GeneratedInstruction, "bytes">[]): string {
   const lines = corpus.map(({ bytes }) => "db " + bytes.map((byte) => "0x" + byte.toString(16).padStart(2, "0")).join(","));
   return `bits ${code32 ? 32 : 16}\n${lines.join("\n")}\n`;
 }
