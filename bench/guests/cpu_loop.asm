@@ -1,6 +1,7 @@
 ; CPU-bound benchmark guest: a mix of register ALU work, loads and stores to a small array, a
 ; stack push/pop and conditional branches, 23 instructions an iteration. The iteration count is
-; the decimal number on the multiboot command line (default 2000000). Prints a checksum on COM1
+; the decimal number after the first word (the kernel's name) of the multiboot command line
+; (default 2000000). Prints a checksum on COM1
 ; (so every emulator can be checked to compute the same thing) and exits via isa-debug-exit.
 bits 32
 section .multiboot
@@ -15,6 +16,11 @@ _start:
         test dword [ebx], 1 << 2
         jz .start
         mov esi, [ebx + 16]
+.skip:  lodsb                           ; skip the kernel's name
+        test al, al
+        jz .start
+        cmp al, ' '
+        jne .skip
         xor ecx, ecx
 .digit: movzx eax, byte [esi]
         sub eax, '0'

@@ -31,7 +31,7 @@ export interface MachineOptions {
   kernel: Uint8Array;
   /** Name shown in error messages (default "kernel"). */
   kernelName?: string;
-  /** Kernel command line. */
+  /** Kernel command line (after the kernel's name, which comes first as GRUB and QEMU put it). */
   cmdline?: string;
   modules?: MultibootModule[];
   /** On a triple fault: reset and boot again (default) or stop, like QEMU's -no-reboot. */
@@ -133,8 +133,11 @@ export class Machine {
   /** Load the kernel and set the CPU to the multiboot entry state (Multiboot 0.6.96, 3.2). */
   private boot(): void {
     const ram = this.engine.ram();
-    const { entry, infoAddress } = loadMultiboot(ram, this.options.kernel, this.options.kernelName ?? "kernel",
-      this.options.cmdline ?? "", this.options.modules ?? []);
+    const name = this.options.kernelName ?? "kernel";
+    // As GRUB and QEMU do, the command line starts with the kernel's name.
+    const append = this.options.cmdline ?? "";
+    const cmdline = append === "" ? name : `${name} ${append}`;
+    const { entry, infoAddress } = loadMultiboot(ram, this.options.kernel, name, cmdline, this.options.modules ?? []);
     const e = this.engine;
     // 32-bit flat code and data segments; selectors as QEMU's multiboot loader uses them.
     const flatCode = 0xc09b; // G, D, P, S, code, readable, accessed
