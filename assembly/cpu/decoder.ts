@@ -45,6 +45,12 @@ export let nextEip: u32 = 0;
   return fetch8Slow(codeBase + offset, offset);
 }
 
+/** CS or CPL changed: the fetch window's limit and permission checks no longer hold. */
+export function invalidateFetchWindow(): void {
+  fastFetchEnd = 0;
+  fastFetchStart = 0;
+}
+
 // Set the fast window for the cached page, starting at EIP `offset` (linear address `linear`).
 function openFetchWindow(linear: u32, offset: u32): void {
   if ((linear >>> 12) != fetchPageTag) { fastFetchEnd = 0; return; }
@@ -88,8 +94,33 @@ function fetch8Slow(linear: u32, offset: u32): u32 {
  * Decode the instruction at CS:EIP into the record. On return REG_EIP still points at the
  * instruction; `nextEip` is the address of the next one. Instructions that lie wholly in a RAM
  * page are cached by physical address; a cached record is reused until its page is written.
+ * The cache hit is inlined into the run loop; everything else is decodeSlow.
  */
-export function decode(): void {
+@inline export function decode(): void {
+  const start = load<u32>(REG_EIP);
+  const base = segBase(SEG_CS);
+  // Fast path: same TLB generation and CS base as the fetch window, EIP inside it, cache hit.
+  if (fetchGeneration == tlbGeneration && base == fastFetchCodeBase && start >= fastFetchStart && start < fastFetchEnd) {
+    const physical = <u32>(<usize>start + fastFetchDelta - GUEST_RAM);
+    const entry = DECODE_CACHE + (<usize>((physical ^ (physical >>> 11)) & (DECODE_CACHE_ENTRIES - 1)) << 7);
+    const length = load<u32>(entry, CACHE_ENTRY_HEADER + DEC_LENGTH - DEC_RECORD_START);
+    if (load<u32>(entry) == physical && load<u32>(entry, 4) == currentModeTag() &&
+        load<u32>(entry, 8) == codePageInfo(physical >>> 12) && <u64>start + <u64>length <= <u64>fastFetchEnd) {
+      store<u32>(INSTRUCTION_START, start);
+      setRecordBase(entry + CACHE_ENTRY_HEADER);
+      nextEip = start + length;
+      if (readField(DEC_HAS_MEMORY_OPERAND) != 0) computeEffectiveAddress();
+      return;
+    }
+  }
+  decodeSlow();
+}
+
+@inline function currentModeTag(): u32 {
+  return ((segAccess(SEG_CS) & ACC_DB) != 0 ? 1 : 0) | CACHE_ENTRY_VALID;
+}
+
+function decodeSlow(): void {
   if (fetchGeneration != tlbGeneration) {
     fetchPageTag = 0xffffffff;
     fastFetchEnd = 0;
@@ -100,7 +131,6 @@ export function decode(): void {
   const start = load<u32>(REG_EIP);
   store<u32>(INSTRUCTION_START, start);
   nextEip = start;
-  // The window of the last instruction usually still covers this one.
   if (start < fastFetchStart || start >= fastFetchEnd || codeBase != fastFetchCodeBase || start > codeLimit) {
     openFetchWindow(codeBase + start, start);
   }

@@ -9,6 +9,7 @@ import {
 import { raiseFault } from "./fault";
 import { readSystem32, writeSystem32 } from "../mmu/linear";
 import { setTlbPrivilege } from "../mmu/tlb";
+import { invalidateFetchWindow } from "./decoder";
 
 // System descriptor types (SDM vol. 3, table 3-2).
 export const TYPE_TSS16_AVAILABLE: u32 = 1;
@@ -89,6 +90,7 @@ export function setSegmentCache(seg: u32, selector: u32, base: u32, limit: u32, 
   store<u32>(SEG_BASE + (seg << 2), base);
   store<u32>(SEG_LIMIT + (seg << 2), limit);
   store<u32>(SEG_ACCESS + (seg << 2), derived);
+  if (seg == SEG_CS) invalidateFetchWindow();
 }
 
 /** A null selector in DS/ES/FS/GS: any access faults until a usable one is loaded. */
@@ -114,12 +116,14 @@ export function loadSegmentReal(seg: u32, selector: u32): void {
     // segment cached from protected mode becomes writable, as CS is in real mode.
     const access = load<u32>(SEG_ACCESS + (seg << 2)) & ~(ACC_UNUSABLE | ACC_NO_WRITE | ACC_NO_READ);
     store<u32>(SEG_ACCESS + (seg << 2), access);
+    if (seg == SEG_CS) invalidateFetchWindow();
   }
 }
 
 /** Change CPL (and with it the TLB's fast-path masks). */
 export function setCpl(cpl: u32): void {
   store<u32>(CPL, cpl);
+  invalidateFetchWindow();
   setTlbPrivilege(cpl == 3);
 }
 
