@@ -115,6 +115,8 @@ export const DEC_HAS_MEMORY_OPERAND = 0x650; // 1 when DEC_EA must be computed
 // The record's extent: decoded instructions live in this buffer or in a decode-cache entry.
 export const DEC_RECORD_START = 0x600;
 export const DEC_RECORD_BYTES = 0x60;
+// Address of the record the current instruction was decoded into (cpu/record.ts).
+export const DEC_RECORD_POINTER = 0x5f8;
 // Always zero: the "no register" operand of an addressing form.
 export const ZERO_WORD = 0x5fc;
 

@@ -22,7 +22,7 @@ export const ALU_CMP: u32 = 7;
 }
 
 /** One of the eight group-1 operations; returns the result (CMP returns dst unchanged). */
-export function alu(op: u32, size: u32, dst: u32, src: u32): u32 {
+@inline export function alu(op: u32, size: u32, dst: u32, src: u32): u32 {
   const mask = sizeMask(size);
   let res: u32;
   switch (op) {

@@ -60,28 +60,17 @@ export function execute(): void {
     // ---- ALU Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iz (00-3D) ----
     case 0x00: case 0x08: case 0x10: case 0x18: case 0x20: case 0x28: case 0x30: case 0x38:
     case 0x01: case 0x09: case 0x11: case 0x19: case 0x21: case 0x29: case 0x31: case 0x39: {
+      // 32-bit operands get their own inlined copy with the size folded in (the common case).
       const size = opcodeSize(opcode);
-      const op = (opcode >> 3) & 7;
-      const src = readG(size);
-      if (modIsRegister()) {
-        const r = decodedRm();
-        const res = alu(op, size, getReg(r, size), src);
-        if (op != ALU_CMP) setReg(r, size, res);
-      } else if (op == ALU_CMP) {
-        alu(op, size, readLinearSized(eaLinearRead(size), size), src);
-      } else {
-        const linear = eaLinearWrite(size);
-        const res = alu(op, size, readLinearSized(linear, size), src);
-        writeLinearSized(linear, size, res);
-      }
+      if (size == 32) aluIntoE((opcode >> 3) & 7, 32, readG(32));
+      else aluIntoE((opcode >> 3) & 7, size, readG(size));
       break;
     }
     case 0x02: case 0x0a: case 0x12: case 0x1a: case 0x22: case 0x2a: case 0x32: case 0x3a:
     case 0x03: case 0x0b: case 0x13: case 0x1b: case 0x23: case 0x2b: case 0x33: case 0x3b: {
       const size = opcodeSize(opcode);
-      const op = (opcode >> 3) & 7;
-      const res = alu(op, size, readG(size), readE(size));
-      if (op != ALU_CMP) writeG(size, res);
+      if (size == 32) aluIntoG((opcode >> 3) & 7, 32);
+      else aluIntoG((opcode >> 3) & 7, size);
       break;
     }
     case 0x04: case 0x0c: case 0x14: case 0x1c: case 0x24: case 0x2c: case 0x34: case 0x3c: {
@@ -125,17 +114,12 @@ export function execute(): void {
       setReg(opcode & 7, size, dec(size, getReg(opcode & 7, size)));
       break;
     }
-    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: {
-      const size = vSize();
-      push(size, getReg(opcode & 7, size));
+    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
+      if (vSize() == 32) push(32, getReg32(opcode & 7)); else push(16, getReg16(opcode & 7));
       break;
-    }
-    case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f: {
-      const size = vSize();
-      const v = pop(size);
-      setReg(opcode & 7, size, v);
+    case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
+      if (vSize() == 32) setReg32(opcode & 7, pop(32)); else setReg16(opcode & 7, pop(16));
       break;
-    }
     case 0x60: pushAll(); break;
     case 0x61: popAll(); break;
     case 0x62: bound(); break;
@@ -164,25 +148,13 @@ export function execute(): void {
     // ---- group 1 ----
     case 0x80: case 0x81: case 0x82: case 0x83: {
       const size = opcodeSize(opcode);
-      const op = decodedReg();
       const src = opcode == 0x83 ? imm8s() & sizeMask(size) : imm();
-      if (modIsRegister()) {
-        const r = decodedRm();
-        const res = alu(op, size, getReg(r, size), src);
-        if (op != ALU_CMP) setReg(r, size, res);
-      } else if (op == ALU_CMP) {
-        alu(op, size, readLinearSized(eaLinearRead(size), size), src);
-      } else {
-        const linear = eaLinearWrite(size);
-        writeLinearSized(linear, size, alu(op, size, readLinearSized(linear, size), src));
-      }
+      if (size == 32) aluIntoE(decodedReg(), 32, src);
+      else aluIntoE(decodedReg(), size, src);
       break;
     }
-    case 0x84: case 0x85: {
-      const size = opcodeSize(opcode);
-      logicFlags(size, readE(size) & readG(size));
-      break;
-    }
+    case 0x84: logicFlags(8, readE(8) & readG(8)); break;
+    case 0x85: if (vSize() == 32) logicFlags(32, readE(32) & readG(32)); else logicFlags(16, readE(16) & readG(16)); break;
     case 0x86: case 0x87: {
       const size = opcodeSize(opcode);
       const reg = readG(size);
@@ -199,8 +171,10 @@ export function execute(): void {
       }
       break;
     }
-    case 0x88: case 0x89: { const size = opcodeSize(opcode); writeE(size, readG(size)); break; }
-    case 0x8a: case 0x8b: { const size = opcodeSize(opcode); writeG(size, readE(size)); break; }
+    case 0x88: writeE(8, readG(8)); break;
+    case 0x89: if (vSize() == 32) writeE(32, readG(32)); else writeE(16, readG(16)); break;
+    case 0x8a: writeG(8, readE(8)); break;
+    case 0x8b: if (vSize() == 32) writeG(32, readE(32)); else writeG(16, readE(16)); break;
     case 0x8c: {
       // MOV Ev,Sw: a register destination takes the whole selector zero-extended with 32-bit size.
       const seg = decodedReg();
@@ -491,6 +465,27 @@ export function execute(): void {
   }
 }
 
+
+/** ALU operation `op` into the E operand (register or read-modify-write memory). */
+@inline function aluIntoE(op: u32, size: u32, src: u32): void {
+  if (modIsRegister()) {
+    const r = decodedRm();
+    const res = alu(op, size, getReg(r, size), src);
+    if (op != ALU_CMP) setReg(r, size, res);
+  } else if (op == ALU_CMP) {
+    alu(op, size, readLinearSized(eaLinearRead(size), size), src);
+  } else {
+    const linear = eaLinearWrite(size);
+    const res = alu(op, size, readLinearSized(linear, size), src);
+    writeLinearSized(linear, size, res);
+  }
+}
+
+/** ALU operation `op` into the G register from the E operand. */
+@inline function aluIntoG(op: u32, size: u32): void {
+  const res = alu(op, size, readG(size), readE(size));
+  if (op != ALU_CMP) writeG(size, res);
+}
 
 function popSegment(seg: u32): void {
   const size = vSize();
