@@ -730,7 +730,9 @@ function enter(): void {
   const mask: u32 = big ? 0xffffffff : 0xffff;
   sp = (sp - bytes) & mask;
   writeLinearSized(linearForWrite(SEG_SS, sp, bytes), size, bp);
-  const frameTemp = sp;
+  // The frame pointer is the stack pointer register after the push: on a 16-bit stack only SP
+  // moved, and a 32-bit EBP takes ESP's upper half along (SDM vol. 2, ENTER; QEMU agrees).
+  const frameTemp = big ? sp : (getReg32(ESP) & 0xffff0000) | sp;
   if (level > 0) {
     for (let i: u32 = 1; i < level; i++) {
       bp = (bp - bytes) & mask;

@@ -44,6 +44,10 @@ function checkedLinear(seg: u32, offset: u32, size: u32, forbidden: u32): u32 {
       // Valid offsets are limit+1 .. 0xffff or 0xffffffff by the B bit (SDM vol. 3, 5.3).
       const upper: u32 = (access & ACC_DB) != 0 ? 0xffffffff : 0xffff;
       ok = offset > limit && last >= offset && last <= upper;
+    } else if (limit == 0xffffffff) {
+      // A 4 GiB segment holds every offset; an access that runs past 0xffffffff wraps around
+      // in the linear address space instead of faulting (as QEMU and Bochs do).
+      ok = true;
     } else {
       ok = offset <= limit && last >= offset && last <= limit;
     }

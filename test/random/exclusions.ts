@@ -34,6 +34,17 @@ export const QEMU_DEVIATIONS: readonly { opcode: number; reg?: number; reason: s
   { opcode: 0xf7, reg: 1, reason: "QEMU 7.2 raises #UD for the TEST alias F7 /1; P6 executes it as TEST" },
 ];
 
+/**
+ * Operand values where QEMU 7.2 departs from the SDM, so the generator stays out of them (the
+ * rows themselves are generated):
+ * - RET Iw / RETF Iw with an immediate of 0x8000 or more: QEMU sign-extends the 16-bit release
+ *   count; the SDM adds it to (E)SP unsigned (vol. 2, RET). Same bug reported against QEMU-derived
+ *   Unicorn (unicorn-engine/unicorn#2336). generate.ts releaseCount() keeps it below 0x8000.
+ * - LOCK REP CMPS/SCAS with a zero count: QEMU skips the instruction before its LOCK check; the
+ *   SDM raises #UD for LOCK CMPS/SCAS at decode. generate.ts checkLock() drops LOCK there.
+ */
+export const QEMU_OPERAND_DEVIATIONS = ["RET/RETF Iw >= 0x8000", "LOCK REP CMPS/SCAS"] as const;
+
 /** Why a row is not generated, or undefined if it is. */
 export function exclusionReason(row: OpcodeRow): string | undefined {
   const deviation = QEMU_DEVIATIONS.find((d) => d.opcode === row.opcode && d.reg === row.reg);
