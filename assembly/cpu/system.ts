@@ -107,6 +107,21 @@ function checkCallGate(selector: u32, gate: Descriptor): void {
   if (gateOffset > descriptorLimit(target.low, target.high)) raiseFault(EXC_GP, 0);
 }
 
+/**
+ * Read the descriptor a protected-mode far JMP/CALL names into `target`; returns its access bits.
+ * For a code or data descriptor, checks it is code that may be entered directly at `offset`.
+ */
+function fetchFarTarget(selector: u32, offset: u32): u32 {
+  if ((selector & 0xfffc) == 0) raiseFault(EXC_GP, 0);
+  fetchDescriptor(target, selector, EXC_GP);
+  const acc = access(target);
+  if ((acc & ACC_S) != 0) {
+    if ((acc & ACC_CODE) == 0) raiseFault(EXC_GP, selectorError(selector));
+    checkDirectCodeTarget(selector, offset, target);
+  }
+  return acc;
+}
+
 export function farJump(selector: u32, offset: u32, operand32: bool): void {
   selector &= 0xffff;
   if (!isProtectedMode() || isVm86()) {
@@ -114,12 +129,8 @@ export function farJump(selector: u32, offset: u32, operand32: bool): void {
     setEip(operand32 ? offset : offset & 0xffff);
     return;
   }
-  if ((selector & 0xfffc) == 0) raiseFault(EXC_GP, 0);
-  fetchDescriptor(target, selector, EXC_GP);
-  const acc = access(target);
+  const acc = fetchFarTarget(selector, offset);
   if ((acc & ACC_S) != 0) {
-    if ((acc & ACC_CODE) == 0) raiseFault(EXC_GP, selectorError(selector));
-    checkDirectCodeTarget(selector, offset, target);
     loadCodeSegment(selector, getCpl(), target);
     setEip(offset);
     return;
@@ -164,12 +175,8 @@ export function farCall(selector: u32, offset: u32, operand32: bool, returnEip: 
     setEip(operand32 ? offset : offset & 0xffff);
     return;
   }
-  if ((selector & 0xfffc) == 0) raiseFault(EXC_GP, 0);
-  fetchDescriptor(target, selector, EXC_GP);
-  const acc = access(target);
+  const acc = fetchFarTarget(selector, offset);
   if ((acc & ACC_S) != 0) {
-    if ((acc & ACC_CODE) == 0) raiseFault(EXC_GP, selectorError(selector));
-    checkDirectCodeTarget(selector, offset, target);
     pushPair(size, oldCs, returnEip);
     loadCodeSegment(selector, getCpl(), target);
     setEip(offset);
