@@ -9,16 +9,22 @@ export class UsageError extends Error {
 
 export interface RunArguments {
   kernel: string;
+  /** The kernel is a flat binary loaded at this address (undefined: multiboot). */
+  flatLoadAddress?: number;
   append: string;
   memoryMiB: number;
   modules: { path: string; cmdline: string }[];
   reboot: boolean;
   stats: boolean;
+  loadAddress?: number;
 }
 
-export const USAGE = `usage: wasmvisor run --kernel FILE [--append STRING] [--mem MiB] [--module FILE[=CMDLINE]]... [--no-reboot] [--stats]
+export const USAGE = `usage: wasmvisor run (--kernel FILE | --flat FILE [--load-address ADDR]) [--append STRING] [--mem MiB]
+                     [--module FILE[=CMDLINE]]... [--no-reboot] [--stats]
 
   --kernel FILE      multiboot (v1) kernel: ELF, or an image with load addresses in its header
+  --flat FILE        flat binary, entered in real mode at 0000:ADDR like a BIOS boot sector
+  --load-address ADDR  where --flat loads (default 0x7c00; decimal or 0x hex, below 0x10000)
   --append STRING    kernel command line
   --mem MiB          guest RAM in MiB (default 32)
   --module FILE      a multiboot module; text after '=' is its command line (repeatable)
@@ -37,7 +43,20 @@ export function parseRunArguments(argv: string[]): RunArguments {
       return next;
     };
     switch (flag) {
-      case "--kernel": args.kernel = value(); kernelGiven = true; break;
+      case "--kernel":
+      case "--flat": {
+        if (kernelGiven) throw new UsageError("give one of --kernel and --flat, once");
+        args.kernel = value();
+        kernelGiven = true;
+        if (flag === "--flat") args.flatLoadAddress ??= 0x7c00;
+        break;
+      }
+      case "--load-address": {
+        const text = value();
+        if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(text)) throw new UsageError(`--load-address takes a number (decimal or 0x hex), not '${text}'`);
+        args.loadAddress = Number(text);
+        break;
+      }
       case "--append": args.append = value(); break;
       case "--mem": {
         const text = value();
@@ -57,6 +76,10 @@ export function parseRunArguments(argv: string[]): RunArguments {
         throw new UsageError(flag.startsWith("-") ? `unknown option '${flag}'` : `unexpected argument '${flag}'`);
     }
   }
-  if (!kernelGiven) throw new UsageError("--kernel FILE is required");
+  if (!kernelGiven) throw new UsageError("--kernel FILE (or --flat FILE) is required");
+  if (args.loadAddress !== undefined) {
+    if (args.flatLoadAddress === undefined) throw new UsageError("--load-address goes with --flat");
+    args.flatLoadAddress = args.loadAddress;
+  }
   return args;
 }

@@ -40,6 +40,7 @@ async function runCommand(argv: string[]): Promise<void> {
     memoryMiB: args.memoryMiB,
     modules,
     rebootOnTripleFault: args.reboot,
+    flat: args.flatLoadAddress === undefined ? undefined : { loadAddress: args.flatLoadAddress },
   });
   // A reader that goes away (`wasmvisor ... | head`) ends the run quietly instead of crashing on
   // the unhandled EPIPE; any other stdout error is reported in one line.

@@ -5,6 +5,7 @@ import { Engine, RunResult } from "./engine.ts";
 import { PortBus } from "./port_bus.ts";
 import { loadMultiboot, MULTIBOOT_BOOTLOADER_MAGIC, type MultibootModule } from "./multiboot.ts";
 import { LoaderError } from "./loader_error.ts";
+import { loadFlat, DEFAULT_FLAT_LOAD_ADDRESS } from "./flat.ts";
 import { DualPic } from "../devices/pic8259.ts";
 import { Pit8254 } from "../devices/pit8254.ts";
 import { Uart16550 } from "../devices/uart16550.ts";
@@ -27,8 +28,13 @@ const SLICES_PER_YIELD = 16;
 export interface MachineOptions {
   /** Guest RAM in MiB (default 32). */
   memoryMiB?: number;
-  /** A multiboot kernel image. */
+  /** A multiboot kernel image (or a flat binary with `flat`). */
   kernel: Uint8Array;
+  /**
+   * Treat `kernel` as a flat binary: copied to `loadAddress` (default 0x7C00) and entered in real
+   * mode at 0000:loadAddress, as a BIOS starts a boot sector.
+   */
+  flat?: { loadAddress?: number };
   /** Name shown in error messages (default "kernel"). */
   kernelName?: string;
   /** Kernel command line (after the kernel's name, which comes first as GRUB and QEMU put it). */
@@ -132,6 +138,10 @@ export class Machine {
 
   /** Load the kernel and set the CPU to the multiboot entry state (Multiboot 0.6.96, 3.2). */
   private boot(): void {
+    if (this.options.flat) {
+      this.bootFlat(this.options.flat.loadAddress ?? DEFAULT_FLAT_LOAD_ADDRESS);
+      return;
+    }
     const ram = this.engine.ram();
     const name = this.options.kernelName ?? "kernel";
     // As GRUB and QEMU do, the command line starts with the kernel's name.
@@ -152,6 +162,17 @@ export class Machine {
     e.set32(layout.REG_EAX, MULTIBOOT_BOOTLOADER_MAGIC);
     e.set32(layout.REG_EBX, infoAddress);
     e.set32(layout.REG_ESP, 0x7c00);
+    e.exports.stateChanged(0);
+  }
+
+  /** Real mode at 0000:address with the image there; the rest is the CPU's power-on state. */
+  private bootFlat(address: number): void {
+    loadFlat(this.engine.ram(), this.options.kernel, this.options.kernelName ?? "image", address);
+    const e = this.engine;
+    e.exports.loadSegmentCache(layout.SEG_CS, 0, 0, 0xffff, 0x9b);
+    e.set32(layout.REG_EIP, address);
+    e.set32(layout.REG_EDX, 0x80); // DL: the drive booted from, as a BIOS passes it
+    e.set32(layout.REG_ESP, address); // the stack grows down below the image
     e.exports.stateChanged(0);
   }
 

@@ -75,8 +75,8 @@ describe.skipIf(!built)("wasmvisor command line", () => {
 
   describe("arguments", () => {
     it("refuses a missing --kernel", () => {
-      expectFailure(wasmvisor("run"), /--kernel FILE is required/, 2);
-      expectFailure(wasmvisor("run", "--mem", "8"), /--kernel FILE is required/, 2);
+      expectFailure(wasmvisor("run"), /--kernel FILE \(or --flat FILE\) is required/, 2);
+      expectFailure(wasmvisor("run", "--mem", "8"), /--kernel FILE \(or --flat FILE\) is required/, 2);
     });
 
     it("refuses an unknown command", () => {
@@ -137,6 +137,18 @@ describe.skipIf(!built)("wasmvisor command line", () => {
       writeFileSync(file("unreadable.elf"), buildElf({ multiboot: true }));
       chmodSync(file("unreadable.elf"), 0);
       expectFailure(wasmvisor("run", "--kernel", file("unreadable.elf")), /cannot read kernel '.*unreadable\.elf': permission denied/);
+    });
+
+    it("refuses --kernel and --flat together, and --load-address without --flat", () => {
+      expectFailure(wasmvisor("run", "--kernel", goodKernel, "--flat", goodKernel), /give one of --kernel and --flat, once/, 2);
+      expectFailure(wasmvisor("run", "--kernel", goodKernel, "--load-address", "0x7c00"), /--load-address goes with --flat/, 2);
+      expectFailure(wasmvisor("run", "--flat", goodKernel, "--load-address", "seven"), /--load-address takes a number .*'seven'/, 2);
+    });
+
+    it("refuses a flat image that does not fit in real mode", () => {
+      writeFileSync(file("big.bin"), new Uint8Array(0x100000));
+      expectFailure(wasmvisor("run", "--flat", file("big.bin")), /big\.bin: 1048576 bytes at 0x7c00 do not fit below 1 MiB/, 1);
+      expectFailure(wasmvisor("run", "--flat", goodKernel, "--load-address", "0x10000"), /load address 0x10000 is not in the first 64 KiB/, 1);
     });
 
     it("refuses an empty file", () => {

@@ -29,13 +29,18 @@ export interface RunOptions {
    * match runQemu, which always passes `-no-reboot`: a shutdown then ends both runs with status 0.
    */
   reboot?: boolean;
+  /**
+   * The image is a flat boot sector instead of a multiboot kernel: QEMU boots it from a floppy
+   * through its BIOS, wasmvisor loads it with `--flat` (real mode at 0000:7C00 either way).
+   */
+  bootSector?: boolean;
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 export function runQemu(kernel: string, options: RunOptions = {}): GuestRun {
   const args = [
-    "-kernel", kernel,
+    ...(options.bootSector ? ["-drive", `file=${kernel},format=raw,if=floppy`] : ["-kernel", kernel]),
     "-accel", "tcg",
     "-cpu", options.cpu ?? "pentium2",
     "-display", "none",
@@ -56,7 +61,7 @@ export function runQemu(kernel: string, options: RunOptions = {}): GuestRun {
 }
 
 export function runWasmvisor(kernel: string, options: RunOptions = {}): GuestRun {
-  const args = [path.join(repoRoot, "bin/wasmvisor.js"), "run", "--kernel", kernel, "--mem", String(options.memoryMiB ?? 32)];
+  const args = [path.join(repoRoot, "bin/wasmvisor.js"), "run", options.bootSector ? "--flat" : "--kernel", kernel, "--mem", String(options.memoryMiB ?? 32)];
   if (options.append !== undefined) args.push("--append", options.append);
   if (!options.reboot) args.push("--no-reboot");
   const result = spawnSync(process.execPath, args, {
