@@ -102,7 +102,7 @@ function fetch8Slow(linear: u32, offset: u32): u32 {
   // Fast path: same TLB generation and CS base as the fetch window, EIP inside it, cache hit.
   if (fetchGeneration == tlbGeneration && base == fastFetchCodeBase && start >= fastFetchStart && start < fastFetchEnd) {
     const physical = <u32>(<usize>start + fastFetchDelta - GUEST_RAM);
-    const entry = DECODE_CACHE + (<usize>((physical ^ (physical >>> 11)) & (DECODE_CACHE_ENTRIES - 1)) << 7);
+    const entry = cacheEntryFor(physical);
     const length = load<u32>(entry, CACHE_ENTRY_HEADER + DEC_LENGTH - DEC_RECORD_START);
     if (load<u32>(entry) == physical && load<u32>(entry, 4) == currentModeTag() &&
         load<u32>(entry, 8) == codePageInfo(physical >>> 12) && <u64>start + <u64>length <= <u64>fastFetchEnd) {
@@ -143,7 +143,7 @@ function decodeSlow(): void {
     return;
   }
   const physical = <u32>(<usize>start + fastFetchDelta - GUEST_RAM);
-  const entry = DECODE_CACHE + (<usize>((physical ^ (physical >>> 11)) & (DECODE_CACHE_ENTRIES - 1)) << 7);
+  const entry = cacheEntryFor(physical);
   const modeTag = default32 | CACHE_ENTRY_VALID;
   setRecordBase(entry + CACHE_ENTRY_HEADER);
   if (load<u32>(entry) == physical && load<u32>(entry, 4) == modeTag && load<u32>(entry, 8) == codePageInfo(physical >>> 12)) {
@@ -166,6 +166,11 @@ function decodeSlow(): void {
 }
 
 const CACHE_ENTRY_VALID: u32 = 2;
+
+/** The decode-cache slot for an instruction at `physical` (direct-mapped, 128-byte entries). */
+@inline function cacheEntryFor(physical: u32): usize {
+  return <usize>DECODE_CACHE + (<usize>((physical ^ (physical >>> 11)) & <u32>(DECODE_CACHE_ENTRIES - 1)) << 7);
+}
 const CACHE_ENTRY_HEADER: usize = 16; // physical address, mode tag, page generation, unused
 
 /** Decode without consulting or filling the cache (unit tests of the decoder). */
