@@ -127,6 +127,21 @@ export const STAT_EXCEPTIONS = 0x708;
 export const STAT_INTERRUPTS = 0x70c;
 export const STAT_TLB_FLUSHES = 0x710;
 
+// x87 FPU state (SDM vol. 1, 8.1). Registers by physical number 0..7, 16 bytes each: the 64-bit
+// significand at +0 and sign<<15 | biased exponent (u16) at +8. ST(i) is register (TOP + i) & 7.
+export const FPU_REGS = 0x800;
+// The control word is kept XORed with its FNINIT value (037F) and the tag
+// as a "valid" mask, so the zeroed state block after reset is already the FNINIT state.
+export const FPU_CONTROL = 0x880; // control word ^ 0x037f (SDM 8.1.5)
+export const FPU_STATUS = 0x884; // status word with TOP (bits 11-13) kept zero; TOP is FPU_TOP
+export const FPU_TOP = 0x888; // top-of-stack register number 0..7
+export const FPU_VALID = 0x88c; // bit p set: physical register p is not empty (tag != 11)
+export const FPU_IP = 0x890; // last non-control instruction's offset (FIP)
+export const FPU_CS = 0x894; // and its CS selector (FCS)
+export const FPU_DP = 0x898; // its memory operand's offset (FDP)
+export const FPU_DS = 0x89c; // and that operand's segment selector (FDS)
+export const FPU_OPCODE = 0x8a0; // its opcode: 11 bits, (first byte & 7) << 8 | ModRM (FOP)
+
 // ---- Runtime and tables ----------------------------------------------------------------------
 // AssemblyScript's static data and stub heap start here (asconfig memoryBase).
 export const MEMORY_BASE = 0x10000;

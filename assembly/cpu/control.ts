@@ -273,6 +273,7 @@ export function invalidateCaches(): void {
 // ---- CPUID (SDM vol. 2, CPUID) ----------------------------------------------------------------
 // A P6-family processor (Pentium II, family 6 model 5 stepping 2: the signature QEMU's
 // `-cpu pentium2` reports) declaring exactly the features this CPU implements.
+export const CPUID_FEATURE_FPU: u32 = 1 << 0; // x87 FPU on chip
 export const CPUID_FEATURE_PSE: u32 = 1 << 3;
 export const CPUID_FEATURE_TSC: u32 = 1 << 4;
 export const CPUID_FEATURE_MSR: u32 = 1 << 5;
@@ -280,7 +281,8 @@ export const CPUID_FEATURE_CX8: u32 = 1 << 8;
 export const CPUID_FEATURE_SEP: u32 = 1 << 11;
 export const CPUID_FEATURE_PGE: u32 = 1 << 13;
 export const CPUID_FEATURE_CMOV: u32 = 1 << 15;
-const CPUID_FEATURES_EDX: u32 = CPUID_FEATURE_PSE | CPUID_FEATURE_TSC | CPUID_FEATURE_MSR |
+export const CPUID_FEATURE_FXSR: u32 = 1 << 24; // FXSAVE/FXRSTOR, CR4.OSFXSR
+const CPUID_FEATURES_EDX: u32 = CPUID_FEATURE_FPU | CPUID_FEATURE_FXSR | CPUID_FEATURE_PSE | CPUID_FEATURE_TSC | CPUID_FEATURE_MSR |
   CPUID_FEATURE_CX8 | CPUID_FEATURE_SEP | CPUID_FEATURE_PGE | CPUID_FEATURE_CMOV;
 const CPUID_SIGNATURE: u32 = 0x0652; // family 6, model 5, stepping 2
 const CPUID_MAX_LEAF: u32 = 2;

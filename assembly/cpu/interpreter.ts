@@ -29,6 +29,7 @@ import {
 import { loadSegment, setCpl } from "./descriptors";
 import { farJump, farCall, farReturn, deliverInterrupt, interruptReturn, updateFlagsFromIret, checkIoPermission } from "./system";
 import { stringInstruction } from "./string";
+import { fpuEscape, fpuWait, fxsaveGroup } from "./fpu/instructions";
 import { portIn, portOut } from "./io";
 import { group6, group7, loadAccessRights, loadSegmentLimit, moveToControl, moveFromControl, moveToDebug, moveFromDebug, clts, cpuid, rdmsr, wrmsr, rdtsc, sysenter, sysexit, invalidateCaches } from "./control";
 import { linearForRead, linearForWrite } from "../mmu/segmentation";
@@ -453,6 +454,7 @@ export function execute(): void {
       }
       break;
     }
+    case 0x1ae: fxsaveGroup(readField(DEC_REG)); break; // FXSAVE, FXRSTOR
     case 0x1c7: compareExchange8Bytes(); break;
     case 0x1c8: case 0x1c9: case 0x1ca: case 0x1cb: case 0x1cc: case 0x1cd: case 0x1ce: case 0x1cf: {
       const r = opcode & 7;
@@ -961,16 +963,11 @@ function compareExchange8Bytes(): void {
 }
 
 function fwait(): void {
-  // With no x87 yet: #NM when CR0.MP and CR0.TS say so (SDM vol. 3, 2.5), otherwise nothing.
-  const cr0 = getCr0();
-  if ((cr0 & (1 << 1)) != 0 && (cr0 & CR0_TS) != 0) raiseFault(EXC_NM, -1);
+  fpuWait();
 }
 
 function x87Escape(): void {
-  // The x87 FPU arrives with a later change: #NM when EM or TS is set, as for a missing FPU.
-  const cr0 = getCr0();
-  if ((cr0 & (CR0_EM | CR0_TS)) != 0) raiseFault(EXC_NM, -1);
-  raiseFault(EXC_UD, -1);
+  fpuEscape();
 }
 
 function rdpmc(): void {

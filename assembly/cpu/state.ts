@@ -49,8 +49,9 @@ export const CR4_PAE: u32 = 1 << 5; // physical address extension (not offered)
 export const CR4_MCE: u32 = 1 << 6; // machine-check enable
 export const CR4_PGE: u32 = 1 << 7; // global pages
 export const CR4_PCE: u32 = 1 << 8; // RDPMC at any CPL
+export const CR4_OSFXSR: u32 = 1 << 9; // OS uses FXSAVE/FXRSTOR (SDM vol. 3, 2.5)
 // CR4 bits this CPU implements; setting any other bit is #GP(0).
-export const CR4_SUPPORTED: u32 = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE;
+export const CR4_SUPPORTED: u32 = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR;
 
 // ---- Exception vectors (SDM vol. 3, 6.15) ----------------------------------------------------
 export const EXC_DE: u32 = 0; // divide error

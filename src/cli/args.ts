@@ -8,7 +8,9 @@ export class UsageError extends Error {
 }
 
 export interface RunArguments {
+  /** The kernel file; empty for the default Debian guest. */
   kernel: string;
+  initrd?: string;
   /** The kernel is a flat binary loaded at this address (undefined: multiboot). */
   flatLoadAddress?: number;
   append: string;
@@ -19,20 +21,24 @@ export interface RunArguments {
   loadAddress?: number;
 }
 
-export const USAGE = `usage: wasmvisor run (--kernel FILE | --flat FILE [--load-address ADDR]) [--append STRING] [--mem MiB]
-                     [--module FILE[=CMDLINE]]... [--no-reboot] [--stats]
+export const USAGE = `usage: wasmvisor run [--kernel FILE [--initrd FILE] | --flat FILE [--load-address ADDR]] [--append STRING]
+                     [--mem MiB] [--module FILE[=CMDLINE]]... [--no-reboot] [--stats]
 
-  --kernel FILE      multiboot (v1) kernel: ELF, or an image with load addresses in its header
+  With no --kernel or --flat, boots the default guest: Debian's i386 Linux with a busybox shell
+  on the serial console (fetched from Debian's archive and built on first use). Ctrl-A X quits.
+
+  --kernel FILE      a Linux bzImage, or a multiboot (v1) kernel: ELF, or an image with load addresses in its header
+  --initrd FILE      initial ramdisk for a Linux kernel
   --flat FILE        flat binary, entered in real mode at 0000:ADDR like a BIOS boot sector
   --load-address ADDR  where --flat loads (default 0x7c00; decimal or 0x hex, below 0x10000)
   --append STRING    kernel command line
-  --mem MiB          guest RAM in MiB (default 32)
+  --mem MiB          guest RAM in MiB (default 128)
   --module FILE      a multiboot module; text after '=' is its command line (repeatable)
   --no-reboot        stop instead of rebooting when the guest triple-faults (as QEMU's -no-reboot)
   --stats            print execution counters on stderr when the run ends`;
 
 export function parseRunArguments(argv: string[]): RunArguments {
-  const args: RunArguments = { kernel: "", append: "", memoryMiB: 32, modules: [], reboot: true, stats: false };
+  const args: RunArguments = { kernel: "", append: "", memoryMiB: 128, modules: [], reboot: true, stats: false };
   let kernelGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -58,6 +64,7 @@ export function parseRunArguments(argv: string[]): RunArguments {
         break;
       }
       case "--append": args.append = value(); break;
+      case "--initrd": args.initrd = value(); break;
       case "--mem": {
         const text = value();
         if (!/^[0-9]+$/.test(text)) throw new UsageError(`--mem takes a whole number of MiB, not '${text}'`);
@@ -76,7 +83,9 @@ export function parseRunArguments(argv: string[]): RunArguments {
         throw new UsageError(flag.startsWith("-") ? `unknown option '${flag}'` : `unexpected argument '${flag}'`);
     }
   }
-  if (!kernelGiven) throw new UsageError("--kernel FILE (or --flat FILE) is required");
+  if (args.initrd !== undefined && (!kernelGiven || args.flatLoadAddress !== undefined)) {
+    throw new UsageError("--initrd goes with --kernel");
+  }
   if (args.loadAddress !== undefined) {
     if (args.flatLoadAddress === undefined) throw new UsageError("--load-address goes with --flat");
     args.flatLoadAddress = args.loadAddress;

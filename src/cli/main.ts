@@ -3,6 +3,9 @@ import { readFileSync, statSync } from "node:fs";
 import { parseRunArguments, UsageError, USAGE } from "./args.ts";
 import { createMachine, MachineError, LoaderError, MIN_MEMORY_MIB, MAX_MEMORY_MIB } from "../machine/machine.ts";
 import { EngineError } from "../machine/engine.ts";
+import { attachConsole } from "./console.ts";
+import { ensureDebianGuest } from "../guest-image/debian.ts";
+import { GuestImageError } from "../guest-image/errors.ts";
 
 function fail(message: string, status = 2): never {
   process.stderr.write(`wasmvisor: ${message}\n`);
@@ -31,40 +34,59 @@ async function runCommand(argv: string[]): Promise<void> {
   if (args.memoryMiB < MIN_MEMORY_MIB || args.memoryMiB > MAX_MEMORY_MIB) {
     throw new UsageError(`--mem must be from ${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB} MiB, not ${args.memoryMiB}`);
   }
-  const kernel = readImage(args.kernel, "kernel");
+  let kernelPath = args.kernel;
+  let initrdPath = args.initrd;
+  let cmdline = args.append;
+  if (kernelPath === "") {
+    // The default guest: Debian's i386 kernel and a busybox initramfs, built on first use.
+    const progress = (message: string): void => { process.stderr.write(`wasmvisor: ${message}\n`); };
+    const guest = await ensureDebianGuest({ onProgress: progress });
+    kernelPath = guest.kernelPath;
+    initrdPath = guest.initrdPath;
+    cmdline = args.append === "" ? guest.cmdline : `${guest.cmdline} ${args.append}`;
+    progress(`booting Linux ${guest.kernelVersion} (Ctrl-A X quits)`);
+  }
+  const kernel = readImage(kernelPath, "kernel");
+  const initrd = initrdPath === undefined ? undefined : readImage(initrdPath, "initrd");
   const modules = args.modules.map((module) => ({ name: module.cmdline, data: readImage(module.path, "module") }));
   const machine = createMachine({
     kernel,
-    kernelName: args.kernel,
-    cmdline: args.append,
+    kernelName: kernelPath,
+    initrd,
+    cmdline,
     memoryMiB: args.memoryMiB,
     modules,
     rebootOnTripleFault: args.reboot,
     flat: args.flatLoadAddress === undefined ? undefined : { loadAddress: args.flatLoadAddress },
   });
-  // A reader that goes away (`wasmvisor ... | head`) ends the run quietly instead of crashing on
-  // the unhandled EPIPE; any other stdout error is reported in one line.
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    machine.stop();
-    if (error.code === "EPIPE") process.exit(0);
-    fail(`cannot write the guest's serial output: ${error.message}`, 1);
-  });
   machine.serial.onData((bytes) => process.stdout.write(bytes));
-  const outcome = await machine.run();
-  if (args.stats) {
-    const seconds = outcome.elapsedMs / 1000;
-    process.stderr.write(`wasmvisor: ${outcome.instructions} instructions in ${seconds.toFixed(3)} s ` +
-      `(${(Number(outcome.instructions) / seconds / 1e6).toFixed(1)} M instructions/s)\n`);
-    for (const [name, value] of Object.entries(machine.statistics())) process.stderr.write(`  ${name}: ${value}\n`);
+  const terminal = attachConsole((bytes) => machine.serial.write(bytes), () => machine.stop());
+  let outcome;
+  try {
+    outcome = await machine.run();
+  } finally {
+    terminal.detach();
   }
   await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+  // Why the run ended first (tools read that line), then how fast it went.
+  let status = 0;
   switch (outcome.reason) {
-    case "exit": process.exit((outcome.exitStatus ?? 1) & 0xff);
+    case "exit": status = (outcome.exitStatus ?? 1) & 0xff; break;
     // QEMU with -no-reboot exits with status 0 on a guest shutdown; say why on stderr.
-    case "triple-fault": process.stderr.write("wasmvisor: guest triple-faulted (CPU shutdown); stopped\n"); process.exit(0);
-    case "halted-forever": fail("guest halted with interrupts disabled and no timer pending; stopped", 1);
-    default: process.exit(0);
+    case "triple-fault": process.stderr.write("wasmvisor: guest triple-faulted (CPU shutdown); stopped\n"); break;
+    case "halted-forever":
+      process.stderr.write("wasmvisor: guest halted with interrupts disabled and no timer pending; stopped\n");
+      status = 1;
+      break;
+    default: break; // power-off, or Ctrl-A X
   }
+  const seconds = outcome.elapsedMs / 1000;
+  process.stderr.write(`wasmvisor: ${outcome.instructions} guest instructions in ${seconds.toFixed(2)} s ` +
+    `(${(Number(outcome.instructions) / seconds / 1e6).toFixed(1)} M instructions/s)\n`);
+  if (args.stats) {
+    for (const [name, value] of Object.entries(machine.statistics())) process.stderr.write(`  ${name}: ${value}\n`);
+  }
+  process.exit(status);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -78,7 +100,9 @@ async function main(argv: string[]): Promise<void> {
     await runCommand(rest);
   } catch (error) {
     if (error instanceof UsageError) fail(`${error.message}\n${USAGE}`);
-    if (error instanceof LoaderError || error instanceof MachineError || error instanceof EngineError) fail(error.message, 1);
+    if (error instanceof LoaderError || error instanceof MachineError || error instanceof EngineError || error instanceof GuestImageError) {
+      fail(error.message, 1);
+    }
     throw error;
   }
 }

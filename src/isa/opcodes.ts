@@ -296,6 +296,9 @@ const TWO_BYTE_MAP: OpcodeRow[] = [
   row(T + 0xab, "BTS", "Ev,Gv", "lock"),
   row(T + 0xac, "SHRD", "Ev,Gv,Ib"),
   row(T + 0xad, "SHRD", "Ev,Gv,CL"),
+  // group 15: only FXSAVE/FXRSTOR on a P6 with FXSR; the other members are #UD.
+  member(T + 0xae, 0, "FXSAVE", "M", "mem-only"),
+  member(T + 0xae, 1, "FXRSTOR", "M", "mem-only"),
   row(T + 0xaf, "IMUL", "Gv,Ev"),
   row(T + 0xb0, "CMPXCHG", "Eb,Gb", "lock"),
   row(T + 0xb1, "CMPXCHG", "Ev,Gv", "lock"),

@@ -6,6 +6,9 @@ import { PortBus } from "./port_bus.ts";
 import { loadMultiboot, MULTIBOOT_BOOTLOADER_MAGIC, type MultibootModule } from "./multiboot.ts";
 import { LoaderError } from "./loader_error.ts";
 import { loadFlat, DEFAULT_FLAT_LOAD_ADDRESS } from "./flat.ts";
+import { loadLinux, isBzImage, BOOT_CS, BOOT_DS, BOOT_GDT_ADDRESS, BOOT_GDT_LIMIT } from "./linux_boot.ts";
+import { pcMemoryMap } from "./memory_map.ts";
+import { MmioBus } from "./mmio_bus.ts";
 import { DualPic } from "../devices/pic8259.ts";
 import { Pit8254 } from "../devices/pit8254.ts";
 import { Uart16550 } from "../devices/uart16550.ts";
@@ -26,10 +29,15 @@ const MAX_SLICE = NOMINAL_INSTRUCTIONS_PER_SECOND / 1000;
 const SLICES_PER_YIELD = 16;
 
 export interface MachineOptions {
-  /** Guest RAM in MiB (default 32). */
+  /** Guest RAM in MiB (default 128, as QEMU). */
   memoryMiB?: number;
-  /** A multiboot kernel image (or a flat binary with `flat`). */
+  /**
+   * The kernel: a Linux bzImage (recognised by its setup header, booted through the 32-bit boot
+   * protocol), a multiboot image, or a flat binary with `flat`.
+   */
   kernel: Uint8Array;
+  /** Initial ramdisk for a Linux kernel. */
+  initrd?: Uint8Array;
   /**
    * Treat `kernel` as a flat binary: copied to `loadAddress` (default 0x7C00) and entered in real
    * mode at 0000:loadAddress, as a BIOS starts a boot sector.
@@ -46,7 +54,7 @@ export interface MachineOptions {
   wasmPath?: string;
 }
 
-export type StopReason = "exit" | "triple-fault" | "halted-forever" | "stopped";
+export type StopReason = "exit" | "power-off" | "triple-fault" | "halted-forever" | "stopped";
 
 export interface RunOutcome {
   reason: StopReason;
@@ -78,6 +86,7 @@ type SerialListener = (bytes: Uint8Array) => void;
 export class Machine {
   readonly engine: Engine;
   readonly ports = new PortBus();
+  readonly mmio = new MmioBus();
   readonly pic: DualPic;
   readonly pit: Pit8254;
   readonly com1: Uart16550;
@@ -98,7 +107,7 @@ export class Machine {
   private retiredBeforeReset = 0n;
 
   constructor(options: MachineOptions) {
-    const memoryMiB = options.memoryMiB ?? 32;
+    const memoryMiB = options.memoryMiB ?? 128;
     if (!Number.isInteger(memoryMiB) || memoryMiB < MIN_MEMORY_MIB || memoryMiB > MAX_MEMORY_MIB) {
       throw new MachineError(`memory size must be a whole number of MiB from ${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB}, not ${memoryMiB}`);
     }
@@ -106,8 +115,8 @@ export class Machine {
     this.engine = new Engine({
       portIn: (port, size) => this.ports.read(port, size),
       portOut: (port, size, value) => this.ports.write(port, size, value),
-      mmioRead: () => -1, // no device memory yet: open bus
-      mmioWrite: () => {},
+      mmioRead: (address, size) => this.mmio.read(address, size),
+      mmioWrite: (address, size, value) => this.mmio.write(address, size, value),
       acknowledgeInterrupt: () => (this.pic.hasPendingInterrupt() ? this.pic.acknowledge() : -1),
     }, options.wasmPath);
     this.engine.initialize(memoryMiB * 1024 * 1024);
@@ -142,6 +151,10 @@ export class Machine {
       this.bootFlat(this.options.flat.loadAddress ?? DEFAULT_FLAT_LOAD_ADDRESS);
       return;
     }
+    if (isBzImage(this.options.kernel)) {
+      this.bootLinux();
+      return;
+    }
     const ram = this.engine.ram();
     const name = this.options.kernelName ?? "kernel";
     // As GRUB and QEMU do, the command line starts with the kernel's name.
@@ -162,6 +175,25 @@ export class Machine {
     e.set32(layout.REG_EAX, MULTIBOOT_BOOTLOADER_MAGIC);
     e.set32(layout.REG_EBX, infoAddress);
     e.set32(layout.REG_ESP, 0x7c00);
+    e.exports.stateChanged(0);
+  }
+
+  /** Linux 32-bit boot protocol entry state (boot.rst, "32-bit boot protocol"). */
+  private bootLinux(): void {
+    const e = this.engine;
+    const { entry, bootParamsAddress } = loadLinux(e.ram(), this.options.kernel, this.options.kernelName ?? "kernel",
+      this.options.cmdline ?? "", this.options.initrd, pcMemoryMap(e.ram().length), undefined);
+    e.set32(layout.GDTR_BASE, BOOT_GDT_ADDRESS);
+    e.set32(layout.GDTR_LIMIT, BOOT_GDT_LIMIT);
+    e.exports.loadSegmentCache(layout.SEG_CS, BOOT_CS, 0, 0xffffffff, 0xc09b);
+    for (const seg of [layout.SEG_ES, layout.SEG_SS, layout.SEG_DS, layout.SEG_FS, layout.SEG_GS]) {
+      e.exports.loadSegmentCache(seg, BOOT_DS, 0, 0xffffffff, 0xc093);
+    }
+    e.set32(layout.CR0, 0x11); // PE and ET; paging off
+    e.set32(layout.REG_EFLAGS, 0x2); // interrupts disabled
+    e.set32(layout.REG_EIP, entry);
+    e.set32(layout.REG_ESI, bootParamsAddress);
+    for (const r of [layout.REG_EBP, layout.REG_EDI, layout.REG_EBX]) e.set32(r, 0);
     e.exports.stateChanged(0);
   }
 

@@ -2,6 +2,7 @@
 // a.out-kludge image, builds the boot information structure and the machine state at entry.
 import { LoaderError } from "./loader_error.ts";
 import { isElf, parseElf32, type ElfSegment } from "./elf.ts";
+import { pcMemoryMap, LOW_MEMORY_END, HIGH_MEMORY_START } from "./memory_map.ts";
 
 export const MULTIBOOT_HEADER_MAGIC = 0x1badb002; // 3.1.2
 export const MULTIBOOT_BOOTLOADER_MAGIC = 0x2badb002; // 3.2, in EAX at entry
@@ -20,12 +21,6 @@ const INFO_MEMORY_MAP = 1 << 6;
 const INFO_BOOT_LOADER_NAME = 1 << 9;
 const INFO_SIZE = 88;
 
-// Memory map entry types (3.3).
-const MEMORY_AVAILABLE = 1;
-const MEMORY_RESERVED = 2;
-/** Conventional memory ends here; the EBDA and ROMs follow (as on a PC). */
-export const LOW_MEMORY_END = 0x9fc00;
-const HIGH_MEMORY_START = 0x100000;
 
 export interface MultibootModule {
   name: string;
@@ -116,7 +111,7 @@ export function loadMultiboot(ram: Uint8Array, kernel: Uint8Array, name: string,
   const cmdlineAddress = placer.take(Buffer.byteLength(cmdline) + 1, 1, "command line");
   const loaderNameAddress = placer.take(LOADER_NAME.length + 1, 1, "loader name");
   const moduleTableAddress = placer.take(16 * modules.length, 4, "module table");
-  const memoryMap = memoryMapEntries(ram.length);
+  const memoryMap = pcMemoryMap(ram.length); // multiboot mmap types match ACPI's (3.3)
   const memoryMapAddress = placer.take(memoryMap.length * 24, 4, "memory map");
   const infoAddress = placer.take(INFO_SIZE, 4, "boot information");
 
@@ -180,14 +175,6 @@ function aoutKludgeSegments(kernel: Uint8Array, name: string, header: Header): {
   };
 }
 
-function memoryMapEntries(ramBytes: number): { base: number; length: number; type: number }[] {
-  return [
-    { base: 0, length: LOW_MEMORY_END, type: MEMORY_AVAILABLE },
-    { base: LOW_MEMORY_END, length: 0xa0000 - LOW_MEMORY_END, type: MEMORY_RESERVED },
-    { base: 0xf0000, length: 0x10000, type: MEMORY_RESERVED },
-    { base: HIGH_MEMORY_START, length: ramBytes - HIGH_MEMORY_START, type: MEMORY_AVAILABLE },
-  ];
-}
 
 /** Hands out RAM above the kernel image for modules and boot information. */
 class Placer {

@@ -74,9 +74,9 @@ describe.skipIf(!built)("wasmvisor command line", () => {
   });
 
   describe("arguments", () => {
-    it("refuses a missing --kernel", () => {
-      expectFailure(wasmvisor("run"), /--kernel FILE \(or --flat FILE\) is required/, 2);
-      expectFailure(wasmvisor("run", "--mem", "8"), /--kernel FILE \(or --flat FILE\) is required/, 2);
+    it("refuses --initrd without --kernel (run alone boots the default Debian guest)", () => {
+      expectFailure(wasmvisor("run", "--initrd", goodKernel), /--initrd goes with --kernel/, 2);
+      expectFailure(wasmvisor("run", "--flat", goodKernel, "--initrd", goodKernel), /--initrd goes with --kernel/, 2);
     });
 
     it("refuses an unknown command", () => {

@@ -35,7 +35,10 @@ describe("triple fault", () => {
     expect(qemu.exitCode).toBe(0);
     expect(run.serial).toBe(qemu.serial);
     expect(run.exitCode, run.stderr).toBe(qemu.exitCode);
-    expect(run.stderr).toBe("wasmvisor: guest triple-faulted (CPU shutdown); stopped\n");
+    // The outcome first, then the end-of-run speed report.
+    const [outcomeLine, speedLine] = run.stderr.split("\n");
+    expect(outcomeLine).toBe("wasmvisor: guest triple-faulted (CPU shutdown); stopped");
+    expect(speedLine).toMatch(/^wasmvisor: \d+ guest instructions in [\d.]+ s \([\d.]+ M instructions\/s\)$/);
   });
 
   it.skipIf(!cliBuilt)("without --no-reboot the CLI resets and boots the kernel again", () => {
@@ -140,7 +143,7 @@ describe.skipIf(!cliBuilt)("HLT with interrupts disabled", () => {
         const run = runWasmvisor(kernel, { reboot, timeoutMs: 20_000 });
         expect(run.serial).toBe("halting\n");
         expect(run.exitCode, run.stderr).toBe(1);
-        expect(run.stderr).toMatch(/^wasmvisor: guest halted with interrupts disabled\b.*\n$/);
+        expect(run.stderr).toMatch(/^wasmvisor: guest halted with interrupts disabled\b.*\nwasmvisor: \d+ guest instructions in .*\n$/);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
