@@ -101,10 +101,11 @@ puts:   lodsb
         call putc
         jmp puts
 .done:  ret
-putn:   lodsb                           ; print ECX bytes from ESI
+putn:   jecxz .done                     ; print ECX bytes from ESI
+.next:  lodsb
         call putc
-        loop putn
-        ret
+        loop .next
+.done:  ret
 putc:   push edx
         mov dx, 0x3f8
         out dx, al
