@@ -2,7 +2,7 @@
 // through the state block at the offsets in layout.ts.
 import {
   GUEST_RAM, EXCEPTION_VECTOR, EXCEPTION_DELIVERING, A20_MASK, TLB_VALID_COUNT, REG_EFLAGS,
-  FLAGS_LAZY_MASK, REG_EDX, REG_EIP, DEC_LENGTH, STATE_BASE, DECODE_CACHE, DECODE_CACHE_ENTRIES,
+  FLAGS_LAZY_MASK, REG_EDX, REG_EIP, MSR_APIC_BASE, DEC_LENGTH, STATE_BASE, DECODE_CACHE, DECODE_CACHE_ENTRIES,
   DECODE_CACHE_ENTRY_BYTES, STATE_SIZE, TLB_BASE, TLB_SIZE, CR0, GDTR_LIMIT, IDTR_LIMIT,
 } from "./layout";
 import { setRamSize, ramBytes } from "./mmu/physical";
@@ -10,6 +10,7 @@ import { tlbFlush } from "./mmu/tlb";
 import { clearCodePages, noteCodeWrite } from "./mmu/code_pages";
 import { setSegmentCache, setCpl } from "./cpu/descriptors";
 import { CR0_ET } from "./cpu/state";
+import { APIC_BASE_RESET } from "./cpu/control";
 import { decodeUncached } from "./cpu/decoder";
 import { translate } from "./mmu/paging";
 
@@ -50,6 +51,7 @@ export function resetCpu(): void {
   setSegmentCache(7, 0, 0, 0xffff, 0x8b);
   store<u32>(REG_EIP, 0xfff0);
   store<u32>(REG_EDX, 0x0652); // EDX holds the CPU signature after reset (SDM vol. 3, 9.1.4)
+  store<u32>(MSR_APIC_BASE, APIC_BASE_RESET);
   setCpl(0);
   tlbFlush(false);
 }

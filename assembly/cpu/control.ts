@@ -4,7 +4,7 @@
 import { readField, writeField } from "./record";
 import {
   GDTR_BASE, GDTR_LIMIT, IDTR_BASE, IDTR_LIMIT, CR0, CR2, CR3, CR4, DR0, SEG_CS, SEG_SS, SEG_LDTR,
-  SEG_TR, SEG_SELECTOR, MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP, INSTRUCTIONS_RETIRED,
+  SEG_TR, SEG_SELECTOR, MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP, MSR_APIC_BASE, INSTRUCTIONS_RETIRED,
   TSC_OFFSET, DEC_SEGMENT, DEC_EA,
 } from "../layout";
 import {
@@ -280,10 +280,11 @@ export const CPUID_FEATURE_MSR: u32 = 1 << 5;
 export const CPUID_FEATURE_CX8: u32 = 1 << 8;
 export const CPUID_FEATURE_SEP: u32 = 1 << 11;
 export const CPUID_FEATURE_PGE: u32 = 1 << 13;
+export const CPUID_FEATURE_APIC: u32 = 1 << 9; // on-chip local APIC (the host's LocalApic)
 export const CPUID_FEATURE_CMOV: u32 = 1 << 15;
 export const CPUID_FEATURE_FXSR: u32 = 1 << 24; // FXSAVE/FXRSTOR, CR4.OSFXSR
 const CPUID_FEATURES_EDX: u32 = CPUID_FEATURE_FPU | CPUID_FEATURE_FXSR | CPUID_FEATURE_PSE | CPUID_FEATURE_TSC | CPUID_FEATURE_MSR |
-  CPUID_FEATURE_CX8 | CPUID_FEATURE_SEP | CPUID_FEATURE_PGE | CPUID_FEATURE_CMOV;
+  CPUID_FEATURE_CX8 | CPUID_FEATURE_APIC | CPUID_FEATURE_SEP | CPUID_FEATURE_PGE | CPUID_FEATURE_CMOV;
 const CPUID_SIGNATURE: u32 = 0x0652; // family 6, model 5, stepping 2
 const CPUID_MAX_LEAF: u32 = 2;
 
@@ -319,6 +320,12 @@ export function cpuid(): void {
 
 // ---- MSRs and the TSC (SDM vol. 4) --------------------------------------------------------------
 export const MSR_TSC: u32 = 0x10;
+export const MSR_INDEX_APIC_BASE: u32 = 0x1b; // IA32_APIC_BASE (SDM vol. 3, 10.4.4)
+export const APIC_BASE_BSP: u32 = 1 << 8;
+export const APIC_BASE_ENABLE: u32 = 1 << 11;
+const APIC_BASE_FLAGS: u32 = APIC_BASE_BSP | APIC_BASE_ENABLE;
+/** IA32_APIC_BASE at reset: the default base, this CPU the bootstrap processor, APIC enabled. */
+export const APIC_BASE_RESET: u32 = 0xfee00000 | APIC_BASE_BSP | APIC_BASE_ENABLE;
 export const MSR_INDEX_SYSENTER_CS: u32 = 0x174;
 export const MSR_INDEX_SYSENTER_ESP: u32 = 0x175;
 export const MSR_INDEX_SYSENTER_EIP: u32 = 0x176;
@@ -337,6 +344,7 @@ export function rdmsr(): void {
     case MSR_INDEX_SYSENTER_CS: value = load<u32>(MSR_SYSENTER_CS); break;
     case MSR_INDEX_SYSENTER_ESP: value = load<u32>(MSR_SYSENTER_ESP); break;
     case MSR_INDEX_SYSENTER_EIP: value = load<u32>(MSR_SYSENTER_EIP); break;
+    case MSR_INDEX_APIC_BASE: value = load<u32>(MSR_APIC_BASE); break;
     default: raiseFault(EXC_GP, 0);
   }
   setReg32(EAX, <u32>value);
@@ -351,6 +359,12 @@ export function wrmsr(): void {
     case MSR_INDEX_SYSENTER_CS: store<u32>(MSR_SYSENTER_CS, <u32>value & 0xffff); break;
     case MSR_INDEX_SYSENTER_ESP: store<u32>(MSR_SYSENTER_ESP, <u32>value); break;
     case MSR_INDEX_SYSENTER_EIP: store<u32>(MSR_SYSENTER_EIP, <u32>value); break;
+    case MSR_INDEX_APIC_BASE: {
+      // The base stays where the platform maps the APIC (0xFEE00000): only BSP and enable change.
+      if ((value >> 32) != 0) raiseFault(EXC_GP, 0);
+      store<u32>(MSR_APIC_BASE, (load<u32>(MSR_APIC_BASE) & 0xfffff000) | (<u32>value & APIC_BASE_FLAGS));
+      break;
+    }
     default: raiseFault(EXC_GP, 0);
   }
 }

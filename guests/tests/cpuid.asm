@@ -8,12 +8,12 @@
 ;   leaf 1 ECX (reserved on a P6; QEMU may set bits such as the hypervisor bit)
 ;   leaf 2 (cache descriptors differ between models and implementations)
 ;   leaf 1 EDX bits outside WASMVISOR_FEATURES: QEMU's pentium2 also reports VME, DE, PAE,
-;   MCE, APIC, MTRR, MCA, PAT, PSE36 and MMX, which wasmvisor does not implement yet, and a
+;   MCE, MTRR, MCA, PAT, PSE36 and MMX, which wasmvisor does not implement yet, and a
 ;   CPU must report only what it implements. Add a bit here when its feature lands.
 ; Also checks that EFLAGS.ID (bit 21) can be toggled, which is how software detects CPUID.
 %include "guest.inc"
-; FPU(0) PSE(3) TSC(4) MSR(5) CX8(8) SEP(11) PGE(13) CMOV(15) FXSR(24) — SDM vol. 2, CPUID, table 3-11
-WASMVISOR_FEATURES equ (1 << 0) | (1 << 24) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15)
+; FPU(0) PSE(3) TSC(4) MSR(5) CX8(8) APIC(9) SEP(11) PGE(13) CMOV(15) FXSR(24) — SDM vol. 2, CPUID, table 3-11
+WASMVISOR_FEATURES equ (1 << 0) | (1 << 24) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 13) | (1 << 15)
 global test_main
 section .text
 test_main:

@@ -2,29 +2,15 @@
 // clock, and the loop that runs the CPU in slices and services devices between them.
 import * as layout from "../../assembly/layout.ts";
 import { Engine, RunResult } from "./engine.ts";
-import { PortBus } from "./port_bus.ts";
+import { PcPlatform, CYCLES_PER_SECOND } from "./platform.ts";
 import { loadMultiboot, MULTIBOOT_BOOTLOADER_MAGIC, type MultibootModule } from "./multiboot.ts";
 import { LoaderError } from "./loader_error.ts";
 import { loadFlat, DEFAULT_FLAT_LOAD_ADDRESS } from "./flat.ts";
 import { loadLinux, isBzImage, BOOT_CS, BOOT_DS, BOOT_GDT_ADDRESS, BOOT_GDT_LIMIT } from "./linux_boot.ts";
 import { pcMemoryMap } from "./memory_map.ts";
-import { MmioBus } from "./mmio_bus.ts";
-import { DualPic } from "../devices/pic8259.ts";
-import { Pit8254 } from "../devices/pit8254.ts";
-import { Uart16550 } from "../devices/uart16550.ts";
-import { DebugExit } from "../devices/debug_exit.ts";
-import { PostCodePort } from "../devices/post_code.ts";
 
-/** PIT input clock (Intel 8254 on the PC: 1.193182 MHz). */
-export const PIT_HZ = 1_193_182;
-/**
- * Guest time is derived from retired instructions so runs are reproducible: the guest sees a
- * CPU retiring this many instructions per second.
- */
-export const NOMINAL_INSTRUCTIONS_PER_SECOND = 100_000_000;
-const INSTRUCTIONS_PER_PIT_TICK = NOMINAL_INSTRUCTIONS_PER_SECOND / PIT_HZ;
 /** Longest slice between device services (1 ms of guest time). */
-const MAX_SLICE = NOMINAL_INSTRUCTIONS_PER_SECOND / 1000;
+const MAX_SLICE = CYCLES_PER_SECOND / 1000;
 /** Yield to the host event loop this often (in slices) so input and timers are served. */
 const SLICES_PER_YIELD = 16;
 
@@ -54,7 +40,7 @@ export interface MachineOptions {
   wasmPath?: string;
 }
 
-export type StopReason = "exit" | "power-off" | "triple-fault" | "halted-forever" | "stopped";
+export type StopReason = "exit" | "power-off" | "reboot" | "triple-fault" | "halted-forever" | "stopped";
 
 export interface RunOutcome {
   reason: StopReason;
@@ -85,19 +71,15 @@ type SerialListener = (bytes: Uint8Array) => void;
 
 export class Machine {
   readonly engine: Engine;
-  readonly ports = new PortBus();
-  readonly mmio = new MmioBus();
-  readonly pic: DualPic;
-  readonly pit: Pit8254;
-  readonly com1: Uart16550;
+  readonly platform: PcPlatform;
   readonly serial: { onData(listener: SerialListener): void; write(bytes: Uint8Array | string): void };
 
   private readonly options: MachineOptions;
   private readonly serialListeners: SerialListener[] = [];
   private stopRequested = false;
   private exitStatus: number | undefined;
-  /** PIT ticks the guest spent halted (time skipped forward while idle). */
-  private idleTicks = 0;
+  /** Cycles the guest spent halted (time skipped forward to the next timer event while idle). */
+  private idleCycles = 0;
   private resets = 0;
   /**
    * Instructions retired before the last reset. A CPU reset zeroes the engine's counter, but guest
@@ -113,30 +95,24 @@ export class Machine {
     }
     this.options = options;
     this.engine = new Engine({
-      portIn: (port, size) => this.ports.read(port, size),
-      portOut: (port, size, value) => this.ports.write(port, size, value),
-      mmioRead: (address, size) => this.mmio.read(address, size),
-      mmioWrite: (address, size, value) => this.mmio.write(address, size, value),
-      acknowledgeInterrupt: () => (this.pic.hasPendingInterrupt() ? this.pic.acknowledge() : -1),
+      portIn: (port, size) => this.platform.ports.read(port, size),
+      portOut: (port, size, value) => this.platform.ports.write(port, size, value),
+      mmioRead: (address, size) => this.platform.mmio.read(address, size),
+      mmioWrite: (address, size, value) => this.platform.mmio.write(address, size, value),
+      acknowledgeInterrupt: () => this.platform.acknowledgeInterrupt(),
     }, options.wasmPath);
     this.engine.initialize(memoryMiB * 1024 * 1024);
-
-    this.pic = new DualPic({
-      onChange: (intr) => {
-        this.engine.set32(layout.INTERRUPT_PENDING, intr ? 1 : 0);
-        if (intr) this.engine.set32(layout.ATTENTION, 1);
+    this.platform = new PcPlatform({
+      cycles: () => this.guestCycles(),
+      interruptLine: (pending) => {
+        this.engine.set32(layout.INTERRUPT_PENDING, pending ? 1 : 0);
+        if (pending) this.engine.set32(layout.ATTENTION, 1);
       },
-    });
-    this.pit = new Pit8254({ clock: () => this.pitTicks(), irq: this.pic.irqLine(0) });
-    this.com1 = new Uart16550({ irq: this.pic.irqLine(4), onTransmit: (byte) => this.emitSerial(byte) });
-    // Port map of a PC (Intel 8259A / 8254 at their AT addresses; COM1; QEMU's debug exit).
-    this.ports.map(0x20, 2, this.pic.master);
-    this.ports.map(0xa0, 2, this.pic.slave);
-    this.ports.map(0x4d0, 2, this.pic.elcr);
-    this.ports.map(0x40, 4, this.pit);
-    this.ports.map(0x3f8, 8, this.com1);
-    this.ports.map(0x80, 1, new PostCodePort());
-    this.ports.map(0xf4, 4, new DebugExit({ onExit: (status) => this.requestExit(status) }));
+      serialOutput: (byte) => this.emitSerial(byte),
+      debugExit: (status) => this.requestExit(status),
+      powerOff: () => this.requestStop("power-off"),
+      reset: () => this.requestStop("reset"),
+    }, memoryMiB * 1024 * 1024);
 
     this.serial = {
       onData: (listener) => { this.serialListeners.push(listener); },
@@ -181,8 +157,9 @@ export class Machine {
   /** Linux 32-bit boot protocol entry state (boot.rst, "32-bit boot protocol"). */
   private bootLinux(): void {
     const e = this.engine;
+    const rsdp = this.platform.writeFirmwareTables(e.ram());
     const { entry, bootParamsAddress } = loadLinux(e.ram(), this.options.kernel, this.options.kernelName ?? "kernel",
-      this.options.cmdline ?? "", this.options.initrd, pcMemoryMap(e.ram().length), undefined);
+      this.options.cmdline ?? "", this.options.initrd, pcMemoryMap(e.ram().length), rsdp);
     e.set32(layout.GDTR_BASE, BOOT_GDT_ADDRESS);
     e.set32(layout.GDTR_LIMIT, BOOT_GDT_LIMIT);
     e.exports.loadSegmentCache(layout.SEG_CS, BOOT_CS, 0, 0xffffffff, 0xc09b);
@@ -236,9 +213,9 @@ export class Machine {
 
   private feedSerialInput(): void {
     if (this.serialInput.length === 0) return;
-    const room = this.com1.receiveRoom();
+    const room = this.platform.com1.receiveRoom();
     if (room <= 0) return;
-    const accepted = this.com1.receive(this.serialInput.slice(0, room));
+    const accepted = this.platform.com1.receive(this.serialInput.slice(0, room));
     this.serialInput = this.serialInput.slice(accepted);
   }
 
@@ -248,9 +225,9 @@ export class Machine {
     this.engine.set32(layout.ATTENTION, 1);
   }
 
-  /** Current guest time in PIT ticks. */
-  private pitTicks(): number {
-    return Math.floor(this.instructionsRetired() / INSTRUCTIONS_PER_PIT_TICK) + this.idleTicks;
+  /** Guest time in cycles: retired instructions plus time skipped while idle; never decreases. */
+  private guestCycles(): number {
+    return this.instructionsRetired() + this.idleCycles;
   }
 
   /** Instructions retired since the machine was created, across resets. */
@@ -307,42 +284,65 @@ export class Machine {
   }
 
   private runSlice(): SliceOutcome {
-    this.pit.update();
-    const ticksToTimer = this.pit.nextEventTicks();
-    const budget = Number.isFinite(ticksToTimer)
-      ? Math.max(1, Math.min(MAX_SLICE, Math.ceil(ticksToTimer * INSTRUCTIONS_PER_PIT_TICK)))
-      : MAX_SLICE;
+    const platform = this.platform;
+    platform.updateTimers();
+    const cyclesToTimer = platform.cyclesToNextEvent();
+    const budget = Number.isFinite(cyclesToTimer) ? Math.max(1, Math.min(MAX_SLICE, Math.ceil(cyclesToTimer))) : MAX_SLICE;
     const result = this.engine.run(budget);
     this.flushSerial();
     this.feedSerialInput();
-    this.pit.update();
+    platform.updateTimers();
     switch (result) {
-      case RunResult.StopRequested:
+      case RunResult.StopRequested: {
         this.engine.set32(layout.STOP_REQUESTED, 0);
         if (this.exitStatus !== undefined) return { reason: "exit", exitStatus: this.exitStatus };
+        const event = this.platformEvent;
+        this.platformEvent = undefined;
+        if (event === "power-off") return { reason: "power-off" };
+        if (event === "reset") return this.rebootOrStop("reboot");
         if (this.stopRequested) return this.stopped();
         return undefined;
+      }
       case RunResult.TripleFault:
-        if (this.options.rebootOnTripleFault ?? true) {
-          this.reset();
-          // The reset cleared the engine's stop flag; a stop() asked for in this slice still holds.
-          return this.stopRequested ? this.stopped() : undefined;
-        }
-        return { reason: "triple-fault" };
+        return this.rebootOrStop("triple-fault");
       case RunResult.Halted: {
         if (this.stopRequested) return this.stopped();
         if (!this.interruptsEnabled) return { reason: "halted-forever" };
-        if (this.pic.hasPendingInterrupt() || this.serialInput.length > 0) return undefined;
-        // Idle: skip guest time forward to the next timer event.
-        const ticks = this.pit.nextEventTicks();
-        if (!Number.isFinite(ticks)) return IDLE;
-        this.idleTicks += Math.max(1, Math.ceil(ticks));
+        if (platform.hasPendingInterrupt() || this.serialInput.length > 0) return undefined;
+        // Idle: skip guest time forward to the next timer event (the TSC moves with it).
+        const cycles = platform.cyclesToNextEvent();
+        if (!Number.isFinite(cycles)) return IDLE;
+        this.skipIdle(Math.max(1, Math.ceil(cycles)));
         return undefined;
       }
       default:
         if (this.stopRequested) return this.stopped();
         return undefined;
     }
+  }
+
+  // A device asked for power-off or reset during the slice (ACPI S5, 8042 pulse, port 0xCF9).
+  private platformEvent: "power-off" | "reset" | undefined;
+
+  private requestStop(event: "power-off" | "reset"): void {
+    this.platformEvent = event;
+    this.engine.set32(layout.STOP_REQUESTED, 1);
+    this.engine.set32(layout.ATTENTION, 1);
+  }
+
+  /** A reset (triple fault, or one a device asked for): boot again, or stop under --no-reboot. */
+  private rebootOrStop(reason: "triple-fault" | "reboot"): SliceOutcome {
+    if (!(this.options.rebootOnTripleFault ?? true)) return { reason };
+    this.reset();
+    // The reset cleared the engine's stop flag; a stop() asked for in this slice still holds.
+    return this.stopRequested ? this.stopped() : undefined;
+  }
+
+  private skipIdle(cycles: number): void {
+    this.idleCycles += cycles;
+    const offset = this.engine.get64(layout.TSC_OFFSET) + BigInt(cycles);
+    this.engine.set32(layout.TSC_OFFSET, Number(offset & 0xffffffffn));
+    this.engine.set32(layout.TSC_OFFSET + 4, Number(offset >> 32n));
   }
 
   /** The outcome for a honoured stop(); the request is used up, so a later run() runs again. */
@@ -358,9 +358,7 @@ export class Machine {
     this.retiredBeforeReset += this.engine.get64(layout.INSTRUCTIONS_RETIRED);
     this.engine.ram().fill(0);
     this.engine.exports.resetCpu();
-    this.pic.reset();
-    this.pit.reset();
-    this.com1.reset();
+    this.platform.reset();
     this.boot();
   }
 
@@ -376,7 +374,8 @@ export class Machine {
       interrupts: e.get32(layout.STAT_INTERRUPTS),
       tlbMisses: e.get32(layout.STAT_TLB_MISSES),
       tlbFlushes: e.get32(layout.STAT_TLB_FLUSHES),
-      unclaimedPortAccesses: this.ports.unclaimedAccesses,
+      unclaimedPortAccesses: this.platform.ports.unclaimedAccesses,
+      unclaimedMmioAccesses: this.platform.mmio.unclaimedAccesses,
       resets: this.resets,
     };
   }

@@ -87,14 +87,14 @@ describe("triple fault", () => {
       expect((await machine.run()).reason).toBe("stopped");
     };
     const latchCounter0 = () => {
-      machine.ports.write(0x43, 1, 0x00); // counter latch command, counter 0
-      return machine.ports.read(0x40, 1) | (machine.ports.read(0x40, 1) << 8);
+      machine.platform.ports.write(0x43, 1, 0x00); // counter latch command, counter 0
+      return machine.platform.ports.read(0x40, 1) | (machine.platform.ports.read(0x40, 1) << 8);
     };
     await runForDots(50);
     machine.reset();
-    machine.ports.write(0x43, 1, 0x34); // counter 0, LSB then MSB, mode 2, count 0xffff
-    machine.ports.write(0x40, 1, 0xff);
-    machine.ports.write(0x40, 1, 0xff);
+    machine.platform.ports.write(0x43, 1, 0x34); // counter 0, LSB then MSB, mode 2, count 0xffff
+    machine.platform.ports.write(0x40, 1, 0xff);
+    machine.platform.ports.write(0x40, 1, 0xff);
     await runForDots(2);
     const first = latchCounter0();
     await runForDots(2);
