@@ -25,6 +25,7 @@ import { switchTask, TASK_SWITCH_JMP, TASK_SWITCH_CALL, TASK_SWITCH_IRET } from 
 import { linearForWrite, linearForRead } from "../mmu/segmentation";
 import {
   readLinear16, readLinear32, writeLinear16, writeLinear32, readSystem16, readSystem32, probeWrite,
+  probeWriteSupervisor, writeSystem16, writeSystem32,
 } from "../mmu/linear";
 
 @inline function selectorError(selector: u32): i32 { return <i32>(selector & 0xfffc); }
@@ -63,6 +64,12 @@ function loadCodeSegment(selector: u32, cpl: u32, d: Descriptor): void {
 
 @inline function writeSized(linear: u32, size: u32, v: u32): void {
   if (size == 32) writeLinear32(linear, v); else writeLinear16(linear, v);
+}
+
+// A frame on an inner ring's stack is written with that ring's privilege, which is always
+// supervisor for paging (CPL 0-2), while CPL still says the outer ring (SDM vol. 3, 6.12.1).
+@inline function writeInnerStack(linear: u32, size: u32, v: u32): void {
+  if (size == 32) writeSystem32(linear, v); else writeSystem16(linear, v);
 }
 
 // ---- Far JMP / CALL ---------------------------------------------------------------------------
@@ -206,15 +213,15 @@ export function farCall(selector: u32, offset: u32, operand32: bool, returnEip: 
   const frame = reserveFrame(newEsp, frameBytes, newSs);
   const oldEsp = getReg32(ESP);
   let slot = frameBytes;
-  slot -= bytes; writeSized(frame + slot, gateSize, selectorOf(SEG_SS));
-  slot -= bytes; writeSized(frame + slot, gateSize, oldEsp);
+  slot -= bytes; writeInnerStack(frame + slot, gateSize, selectorOf(SEG_SS));
+  slot -= bytes; writeInnerStack(frame + slot, gateSize, oldEsp);
   for (let i: i32 = <i32>gateParameters - 1; i >= 0; i--) {
     const from = stackOffset(<u32>i * bytes);
     const value = gateSize == 32 ? readLinear32(linearForRead(SEG_SS, from, 4)) : readLinear16(linearForRead(SEG_SS, from, 2));
-    slot -= bytes; writeSized(frame + slot, gateSize, value);
+    slot -= bytes; writeInnerStack(frame + slot, gateSize, value);
   }
-  slot -= bytes; writeSized(frame + slot, gateSize, oldCs);
-  slot -= bytes; writeSized(frame + slot, gateSize, returnEip);
+  slot -= bytes; writeInnerStack(frame + slot, gateSize, oldCs);
+  slot -= bytes; writeInnerStack(frame + slot, gateSize, returnEip);
   commitStack(newSs, dpl, newEsp - frameBytes);
   loadCodeSegment(gateTarget, dpl, target);
   setEip(gateOffset);
@@ -281,7 +288,7 @@ function reserveFrame(top: u32, bytes: u32, selector: u32): u32 {
   else ok = last <= limit && last >= sp;
   if (!ok) raiseFault(EXC_SS, selectorError(selector));
   const linear = descriptorBase(stackDescriptor.low, stackDescriptor.high) + sp;
-  probeWrite(linear, bytes);
+  probeWriteSupervisor(linear, bytes);
   return linear;
 }
 
@@ -410,17 +417,17 @@ export function deliverInterrupt(vector: u32, software: bool, external: bool, er
     const frame = reserveFrame(newEsp, words * bytes, newSs);
     let slot = words * bytes;
     if (fromVm86) {
-      slot -= bytes; writeSized(frame + slot, size, selectorOf(SEG_GS));
-      slot -= bytes; writeSized(frame + slot, size, selectorOf(SEG_FS));
-      slot -= bytes; writeSized(frame + slot, size, selectorOf(SEG_DS));
-      slot -= bytes; writeSized(frame + slot, size, selectorOf(SEG_ES));
+      slot -= bytes; writeInnerStack(frame + slot, size, selectorOf(SEG_GS));
+      slot -= bytes; writeInnerStack(frame + slot, size, selectorOf(SEG_FS));
+      slot -= bytes; writeInnerStack(frame + slot, size, selectorOf(SEG_DS));
+      slot -= bytes; writeInnerStack(frame + slot, size, selectorOf(SEG_ES));
     }
-    slot -= bytes; writeSized(frame + slot, size, selectorOf(SEG_SS));
-    slot -= bytes; writeSized(frame + slot, size, getReg32(ESP));
-    slot -= bytes; writeSized(frame + slot, size, flags);
-    slot -= bytes; writeSized(frame + slot, size, selectorOf(SEG_CS));
-    slot -= bytes; writeSized(frame + slot, size, returnEip);
-    if (hasError) { slot -= bytes; writeSized(frame + slot, size, <u32>errorCode); }
+    slot -= bytes; writeInnerStack(frame + slot, size, selectorOf(SEG_SS));
+    slot -= bytes; writeInnerStack(frame + slot, size, getReg32(ESP));
+    slot -= bytes; writeInnerStack(frame + slot, size, flags);
+    slot -= bytes; writeInnerStack(frame + slot, size, selectorOf(SEG_CS));
+    slot -= bytes; writeInnerStack(frame + slot, size, returnEip);
+    if (hasError) { slot -= bytes; writeInnerStack(frame + slot, size, <u32>errorCode); }
     commitStack(newSs, dpl, newEsp - words * bytes);
     if (fromVm86) {
       setSegmentUnusable(SEG_ES, 0);
