@@ -321,6 +321,8 @@ export function cpuid(): void {
 // ---- MSRs and the TSC (SDM vol. 4) --------------------------------------------------------------
 export const MSR_TSC: u32 = 0x10;
 export const MSR_INDEX_APIC_BASE: u32 = 0x1b; // IA32_APIC_BASE (SDM vol. 3, 10.4.4)
+export const MSR_INDEX_PLATFORM_ID: u32 = 0x17; // IA32_PLATFORM_ID, read-only (SDM vol. 4, table 2-3)
+export const MSR_INDEX_BIOS_SIGN_ID: u32 = 0x8b; // IA32_BIOS_SIGN_ID: microcode revision (SDM vol. 3, 9.11.7)
 export const APIC_BASE_BSP: u32 = 1 << 8;
 export const APIC_BASE_ENABLE: u32 = 1 << 11;
 const APIC_BASE_FLAGS: u32 = APIC_BASE_BSP | APIC_BASE_ENABLE;
@@ -345,6 +347,8 @@ export function rdmsr(): void {
     case MSR_INDEX_SYSENTER_ESP: value = load<u32>(MSR_SYSENTER_ESP); break;
     case MSR_INDEX_SYSENTER_EIP: value = load<u32>(MSR_SYSENTER_EIP); break;
     case MSR_INDEX_APIC_BASE: value = load<u32>(MSR_APIC_BASE); break;
+    case MSR_INDEX_BIOS_SIGN_ID: value = 0; break; // no microcode update loaded: revision 0
+    case MSR_INDEX_PLATFORM_ID: value = 0; break; // platform 0 in bits 52:50
     default: raiseFault(EXC_GP, 0);
   }
   setReg32(EAX, <u32>value);
@@ -359,6 +363,7 @@ export function wrmsr(): void {
     case MSR_INDEX_SYSENTER_CS: store<u32>(MSR_SYSENTER_CS, <u32>value & 0xffff); break;
     case MSR_INDEX_SYSENTER_ESP: store<u32>(MSR_SYSENTER_ESP, <u32>value); break;
     case MSR_INDEX_SYSENTER_EIP: store<u32>(MSR_SYSENTER_EIP, <u32>value); break;
+    case MSR_INDEX_BIOS_SIGN_ID: break; // software clears it before CPUID; nothing to keep
     case MSR_INDEX_APIC_BASE: {
       // The base stays where the platform maps the APIC (0xFEE00000): only BSP and enable change.
       if ((value >> 32) != 0) raiseFault(EXC_GP, 0);
