@@ -169,12 +169,9 @@ export function doubleShift(left: bool, size: u32, dst: u32, src: u32, rawCount:
   } else {
     // 16-bit: the operands are concatenated (dst:src:dst for counts above 16; the result is
     // architecturally undefined there, this matches what P6 and QEMU compute).
-    const wide: u64 = left
-      ? (<u64>dst << 32) | (<u64>src << 16) | <u64>dst
-      : (<u64>dst << 32) | (<u64>src << 16) | <u64>dst;
     if (left) {
-      const shifted = wide << count;
-      res = <u32>(shifted >> 32) & mask;
+      const wide: u64 = (<u64>dst << 32) | (<u64>src << 16) | <u64>dst;
+      res = <u32>((wide << count) >> 32) & mask;
       cf = <u32>((wide << (count - 1)) >> 47) & 1;
     } else {
       const lowFirst: u64 = (<u64>dst) | (<u64>src << 16) | (<u64>dst << 32);
