@@ -16,27 +16,6 @@ SEL_R3_DATA   equ SEL_SPARE + 0x20  ; data, DPL 3
 SEL_RX_CODE   equ SEL_SPARE + 0x28  ; code, readable
 SEL_NP_CODE   equ SEL_SPARE + 0x30  ; code32, not present
 
-; TRY vector, instruction... — run one instruction expecting `vector`; print vec/err/eip offset
-%macro TRY 2+
-        EXPECT %1, %%resume
-%%insn: %2
-        PUTS "no fault (wrong) "
-%%resume:
-        push eax
-        mov eax, [fault_eip]
-        sub eax, %%insn
-        PUTS "vec="
-        H8 [fault_vector]
-        PUTS "err="
-        H32 [fault_error]
-        PUTS "eip=insn+"
-        H32 eax
-        NL
-        mov dword [fault_vector], 0xff
-        mov dword [fault_error], 0xffffffff
-        mov dword [fault_eip], 0
-        pop eax
-%endmacro
 
 section .text
 test_main:

@@ -15,26 +15,6 @@ MSR_SYSENTER_CS  equ 0x174
 MSR_SYSENTER_ESP equ 0x175
 MSR_SYSENTER_EIP equ 0x176
 
-; RTRY vector, instruction — ring-3 version of a fault check (resume label is ring-3 code)
-%macro RTRY 2+
-        EXPECT %1, %%resume
-%%insn: %2
-        PUTS "no fault (wrong) "
-%%resume:
-        push eax
-        mov eax, [fault_eip]
-        sub eax, %%insn
-        PUTS "vec="
-        H8 [fault_vector]
-        PUTS "err="
-        H32 [fault_error]
-        PUTS "eip=insn+"
-        H32 eax
-        NL
-        mov dword [fault_vector], 0xff
-        mov dword [fault_error], 0xffffffff
-        pop eax
-%endmacro
 
 section .text
 test_main:
@@ -139,35 +119,35 @@ ring3_main:
         NL
 
         PUTSLN "privileged in ring 3"
-        RTRY 13, cli
-        RTRY 13, sti
-        RTRY 13, hlt
-        RTRY 13, mov eax, cr0
-        RTRY 13, mov cr3, eax
-        RTRY 13, lgdt [gdtr]
-        RTRY 13, lidt [idtr]
-        RTRY 13, invlpg [0]
-        RTRY 13, wrmsr
-        RTRY 13, rdmsr
-        RTRY 13, clts
-        RTRY 13, lmsw ax
-        RTRY 13, in al, 0x80            ; denied by the I/O bitmap
+        TRY 13, cli
+        TRY 13, sti
+        TRY 13, hlt
+        TRY 13, mov eax, cr0
+        TRY 13, mov cr3, eax
+        TRY 13, lgdt [gdtr]
+        TRY 13, lidt [idtr]
+        TRY 13, invlpg [0]
+        TRY 13, wrmsr
+        TRY 13, rdmsr
+        TRY 13, clts
+        TRY 13, lmsw ax
+        TRY 13, in al, 0x80            ; denied by the I/O bitmap
         mov dx, 0x3f7
-        RTRY 13, out dx, al             ; 0x3f7 denied; 0x3f8..0x3ff allowed
+        TRY 13, out dx, al             ; 0x3f7 denied; 0x3f8..0x3ff allowed
         mov dx, 0x3ff
-        RTRY 13, in ax, dx              ; word at 0x3ff also covers 0x400, which is denied
+        TRY 13, in ax, dx              ; word at 0x3ff also covers 0x400, which is denied
         mov dx, 0x3fc
         in al, dx                       ; allowed: MCR
         PUTS "mcr="
         H8 eax
         NL
         mov ax, SEL_DATA32
-        RTRY 13, mov ds, ax             ; DPL 0 data from CPL 3
+        TRY 13, mov ds, ax             ; DPL 0 data from CPL 3
         mov ax, SEL_CODE32
-        RTRY 13, mov ss, ax
-        RTRY 13, int 0x82               ; DPL 0 gate: #GP(vector*8+2)
-        RTRY 13, call SEL_CALLGATE0:0   ; DPL 0 call gate
-        RTRY 13, jmp SEL_CODE32:0       ; JMP to a more privileged nonconforming segment
+        TRY 13, mov ss, ax
+        TRY 13, int 0x82               ; DPL 0 gate: #GP(vector*8+2)
+        TRY 13, call SEL_CALLGATE0:0   ; DPL 0 call gate
+        TRY 13, jmp SEL_CODE32:0       ; JMP to a more privileged nonconforming segment
 
         PUTSLN "sensitive, unprivileged"
         sgdt [desc_buf]
@@ -242,10 +222,10 @@ ring3_main:
         mov ds, ax
 
         PUTSLN "#TS: gate into ring 1 with TSS.SS1 null, then with RPL != 1"
-        RTRY 10, int 0x83
+        TRY 10, int 0x83
         mov eax, 0                      ; (kernel data segment is writable from ring 3 here:
         mov dword [tss + 16], SEL_DATA32 ;  paging is off and DS is flat)
-        RTRY 10, int 0x83
+        TRY 10, int 0x83
 
         PUTSLN "sysenter"
         mov ecx, 0x5555
