@@ -78,6 +78,12 @@ function buildLibrary(libStamp) {
   });
 }
 
+function buildLibraryC(libStamp) {
+  const object = path.join(objDir, "lib_string.o");
+  if (mtime(object) < libStamp) run("gcc", [...CFLAGS, "-I", libDir, "-c", "-o", object, path.join(libDir, "string.c")]);
+  return object;
+}
+
 export function buildGuests(names) {
   const all = listGuests();
   const wanted = names && names.length > 0 ? names : all.map((g) => g.name);
@@ -97,7 +103,9 @@ export function buildGuests(names) {
       } else {
         run("gcc", [...CFLAGS, "-I", libDir, "-c", "-o", object, guest.source]);
       }
-      run("ld", ["-m", "elf_i386", "-T", path.join(libDir, "link.ld"), "-o", elf, ...libObjects, object]);
+      // C guests also get the library's C runtime pieces (memset, memcpy).
+      const cObjects = guest.source.endsWith(".c") ? [buildLibraryC(libStamp)] : [];
+      run("ld", ["-m", "elf_i386", "-T", path.join(libDir, "link.ld"), "-o", elf, ...libObjects, ...cObjects, object]);
     }
     built.push({ name: guest.name, elf });
   }

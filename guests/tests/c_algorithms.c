@@ -3,17 +3,6 @@
  * bignum factorial (100!) in hex. Every result is printed so both emulators must agree. */
 #include "guest.h"
 
-void *memset(void *d, int c, unsigned n) {
-  u8 *p = d;
-  while (n--) *p++ = (u8)c;
-  return d;
-}
-void *memcpy(void *d, const void *s, unsigned n) {
-  u8 *p = d;
-  const u8 *q = s;
-  while (n--) *p++ = *q++;
-  return d;
-}
 
 static u32 lcg_state = 12345;
 static u32 lcg(void) { return lcg_state = lcg_state * 1103515245u + 12345u; }

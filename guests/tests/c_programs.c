@@ -12,17 +12,6 @@ typedef short s16;
 typedef int s32;
 typedef long long s64;
 
-void *memset(void *d, int c, unsigned n) {
-  u8 *p = d;
-  while (n--) *p++ = (u8)c;
-  return d;
-}
-void *memcpy(void *d, const void *s, unsigned n) {
-  u8 *p = d;
-  const u8 *q = s;
-  while (n--) *p++ = *q++;
-  return d;
-}
 
 /* ---- strings and memory ------------------------------------------------------------------- */
 

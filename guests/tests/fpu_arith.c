@@ -9,8 +9,6 @@
  * GNU as's swapped AT&T FSUB/FSUBR/FDIV/FDIVR mnemonics cannot confuse the operand order. */
 #include "guest.h"
 
-void *memset(void *d, int c, unsigned n) { u8 *p = d; while (n--) *p++ = (u8)c; return d; }
-void *memcpy(void *d, const void *s, unsigned n) { u8 *p = d; const u8 *q = s; while (n--) *p++ = *q++; return d; }
 
 typedef struct { u64 sig; u16 se; } __attribute__((packed)) f80;
 

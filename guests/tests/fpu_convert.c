@@ -14,8 +14,6 @@
  * FCOMI/FUCOMI (QEMU leaves them as they were; only ZF/PF/CF are printed). */
 #include "guest.h"
 
-void *memset(void *d, int c, unsigned n) { u8 *p = d; while (n--) *p++ = (u8)c; return d; }
-void *memcpy(void *d, const void *s, unsigned n) { u8 *p = d; const u8 *q = s; while (n--) *p++ = *q++; return d; }
 
 typedef struct { u64 sig; u16 se; } __attribute__((packed)) f80;
 
