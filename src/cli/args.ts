@@ -34,7 +34,7 @@ export const USAGE = `usage: wasmvisor run [--kernel FILE [--initrd FILE] | --fl
   --append STRING    kernel command line
   --mem MiB          guest RAM in MiB (default 128)
   --module FILE      a multiboot module; text after '=' is its command line (repeatable)
-  --no-reboot        stop instead of rebooting when the guest triple-faults (as QEMU's -no-reboot)
+  --no-reboot        stop instead of restarting when the guest reboots or triple-faults (as QEMU's -no-reboot)
   --stats            print execution counters on stderr when the run ends`;
 
 export function parseRunArguments(argv: string[]): RunArguments {

@@ -56,7 +56,7 @@ async function runCommand(argv: string[]): Promise<void> {
     cmdline,
     memoryMiB: args.memoryMiB,
     modules,
-    rebootOnTripleFault: args.reboot,
+    rebootOnReset: args.reboot,
     flat: args.flatLoadAddress === undefined ? undefined : { loadAddress: args.flatLoadAddress },
   });
   machine.serial.onData((bytes) => process.stdout.write(bytes));
@@ -74,6 +74,7 @@ async function runCommand(argv: string[]): Promise<void> {
     case "exit": status = (outcome.exitStatus ?? 1) & 0xff; break;
     // QEMU with -no-reboot exits with status 0 on a guest shutdown; say why on stderr.
     case "triple-fault": process.stderr.write("wasmvisor: guest triple-faulted (CPU shutdown); stopped\n"); break;
+    case "reboot": process.stderr.write("wasmvisor: guest rebooted; stopped (--no-reboot)\n"); break;
     case "halted-forever":
       process.stderr.write("wasmvisor: guest halted with interrupts disabled and no timer pending; stopped\n");
       status = 1;

@@ -34,8 +34,11 @@ export interface MachineOptions {
   /** Kernel command line (after the kernel's name, which comes first as GRUB and QEMU put it). */
   cmdline?: string;
   modules?: MultibootModule[];
-  /** On a triple fault: reset and boot again (default) or stop, like QEMU's -no-reboot. */
-  rebootOnTripleFault?: boolean;
+  /**
+   * When the guest resets (triple fault, 8042 reset pulse, port 0xCF9): boot again (default) or
+   * stop, like QEMU's -no-reboot.
+   */
+  rebootOnReset?: boolean;
   /** Path of the engine's .wasm file (default: found next to the package). */
   wasmPath?: string;
 }
@@ -332,7 +335,7 @@ export class Machine {
 
   /** A reset (triple fault, or one a device asked for): boot again, or stop under --no-reboot. */
   private rebootOrStop(reason: "triple-fault" | "reboot"): SliceOutcome {
-    if (!(this.options.rebootOnTripleFault ?? true)) return { reason };
+    if (!(this.options.rebootOnReset ?? true)) return { reason };
     this.reset();
     // The reset cleared the engine's stop flag; a stop() asked for in this slice still holds.
     return this.stopRequested ? this.stopped() : undefined;

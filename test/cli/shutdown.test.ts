@@ -49,7 +49,7 @@ describe("triple fault", () => {
   });
 
   it.skipIf(!engineBuilt)("the library's machine resets on a triple fault and boots the kernel again", async () => {
-    const machine = createMachine({ kernel: readFileSync(elf), rebootOnTripleFault: true });
+    const machine = createMachine({ kernel: readFileSync(elf), rebootOnReset: true });
     let serial = "";
     machine.serial.onData((bytes) => {
       serial += Buffer.from(bytes).toString("latin1");
@@ -121,7 +121,7 @@ describe("triple fault", () => {
   });
 
   it.skipIf(!engineBuilt)("the library's machine stops on a triple fault when asked not to reboot", () => {
-    const machine = createMachine({ kernel: readFileSync(elf), rebootOnTripleFault: false });
+    const machine = createMachine({ kernel: readFileSync(elf), rebootOnReset: false });
     let serial = "";
     machine.serial.onData((bytes) => {
       serial += Buffer.from(bytes).toString("latin1");
@@ -149,4 +149,31 @@ describe.skipIf(!cliBuilt)("HLT with interrupts disabled", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe.skipIf(!cliBuilt || !qemuAvailable)("reset asked of the chipset", () => {
+  // mov al, value; out port, al; jmp $ — the two ways a PC kernel reboots itself.
+  const RESETS = [
+    { name: "8042 pulse (0xFE to port 0x64)", code: [0xb0, 0xfe, 0xe6, 0x64, 0xeb, 0xfe] },
+    { name: "reset control register (0x06 to port 0xCF9)", code: [0x66, 0xba, 0xf9, 0x0c, 0xb0, 0x06, 0xee, 0xeb, 0xfe] },
+  ];
+  for (const reset of RESETS) {
+    it(`${reset.name}: with --no-reboot stops like QEMU, without it boots again`, () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "wasmvisor-reset-"));
+      try {
+        const kernel = path.join(dir, "reset.elf");
+        writeFileSync(kernel, buildElf({ multiboot: true, code: [...serialPrintCode("resetting\n"), ...reset.code] }));
+        const qemu = runQemu(kernel);
+        const stopped = runWasmvisor(kernel);
+        expect(qemu.serial).toBe("resetting\n");
+        expect(stopped.serial).toBe(qemu.serial);
+        expect(stopped.exitCode, stopped.stderr).toBe(qemu.exitCode);
+        expect(stopped.stderr).toMatch(/^wasmvisor: guest rebooted; stopped \(--no-reboot\)\n/);
+        const rebooting = spawnSync(process.execPath, [cli, "run", "--kernel", kernel], { encoding: "latin1", timeout: 3_000 });
+        expect(occurrences(rebooting.stdout, "resetting\n"), rebooting.stderr).toBeGreaterThanOrEqual(2);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -1,6 +1,6 @@
 // The command a user types first: `wasmvisor run` with no kernel boots the default Debian guest on
 // the terminal. Driven here through pipes: progress on stderr, the shell on stdout, keystrokes on
-// stdin, Ctrl-A X to quit and the exit status of a guest power-off.
+// stdin, Ctrl-A X to quit, the exit status of a guest power-off, and a guest reboot.
 import { describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import path from "node:path";
@@ -9,7 +9,14 @@ import { GUEST_PROMPT } from "../../src/guest-image/initramfs.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-function startCli(): { send: (text: string) => void; waitFor: (text: string) => Promise<void>; done: Promise<{ status: number | null; stderr: string }> } {
+interface Cli {
+  send(text: string): void;
+  /** Wait until `text` has appeared on stdout `times` times. */
+  waitFor(text: string, times?: number): Promise<void>;
+  done: Promise<{ status: number | null; stderr: string }>;
+}
+
+function startCli(): Cli {
   const child = spawn(process.execPath, [path.join(root, "bin/wasmvisor.js"), "run"], { stdio: ["pipe", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -19,8 +26,8 @@ function startCli(): { send: (text: string) => void; waitFor: (text: string) => 
   const done = new Promise<{ status: number | null; stderr: string }>((resolve) => child.on("exit", (status) => resolve({ status, stderr })));
   return {
     send: (text) => child.stdin.write(text),
-    async waitFor(text) {
-      while (!stdout.includes(text)) await new Promise<void>((resolve) => { waiters.push(resolve); setTimeout(resolve, 1000); });
+    async waitFor(text, times = 1) {
+      while (stdout.split(text).length - 1 < times) await new Promise<void>((resolve) => { waiters.push(resolve); setTimeout(resolve, 1000); });
     },
     done,
   };
@@ -39,9 +46,11 @@ describe("wasmvisor run (default guest) on a console", () => {
     expect(stderr).toMatch(/wasmvisor: \d+ guest instructions in [\d.]+ s \([\d.]+ M instructions\/s\)/);
   }, 600_000);
 
-  it("quits on Ctrl-A X", async () => {
+  it("boots the guest again when it reboots, and quits on Ctrl-A X", async () => {
     const cli = startCli();
     await cli.waitFor(GUEST_PROMPT);
+    cli.send("reboot -f\n");
+    await cli.waitFor("Linux version 6.1", 2);
     cli.send("\x01x");
     const { status } = await cli.done;
     expect(status).toBe(0);

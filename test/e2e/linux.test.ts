@@ -53,7 +53,9 @@ describe("Debian i386 Linux guest", () => {
 
   it("logged no oops, panic, lockup or broken timer", () => {
     const log = guest.output;
-    for (const bad of [/Oops/, /Kernel panic/, /timer doesn't work/, /soft lockup/, /hard LOCKUP/, /BUG: /, /Call Trace:/]) {
+    // "alg: ... failed" is the kernel's crypto self-tests (testmgr, RSA/DH/SHA/AES) disagreeing with
+    // their known answers: a check on the CPU's arithmetic that no one here wrote.
+    for (const bad of [/Oops/, /Kernel panic/, /timer doesn't work/, /soft lockup/, /hard LOCKUP/, /BUG: /, /Call Trace:/, /alg: .*fail/]) {
       expect(log).not.toMatch(bad);
     }
     expect(log).toMatch(/APIC: Switch to symmetric I\/O mode setup/);

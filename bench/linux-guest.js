@@ -1,0 +1,90 @@
+// The Debian guest (same kernel, initramfs and command line) under wasmvisor, qemu-system-i386
+// (TCG) and v86 in one run: time to the shell prompt, then shell workloads timed between markers
+// the guest prints. Every workload's output is checked against what the host computes. Prints a
+// table of medians and ratios; writes bench/results/linux-guest.json.
+//   node bench/linux-guest.js [--runs N] [--emulators wasmvisor,qemu,v86]
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ensureDebianGuest, GUEST_PROMPT } from "../dist/index.js";
+import { EMULATORS } from "./linux/emulators.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : fallback;
+};
+const runs = Number(option("--runs", "3"));
+const chosen = option("--emulators", Object.keys(EMULATORS).join(",")).split(",");
+for (const name of chosen) {
+  if (!EMULATORS[name]) throw new Error(`unknown emulator ${JSON.stringify(name)}; choose from ${Object.keys(EMULATORS).join(", ")}`);
+}
+if (!(runs >= 1)) throw new Error("--runs wants a positive number");
+
+const md5 = (data) => `${createHash("md5").update(data).digest("hex")}  -\n`;
+const seq = (count) => Array.from({ length: count }, (_, i) => `${i + 1}\n`).join("");
+const WORKLOADS = [
+  { name: "shell loop (30k iterations)", command: "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo $i", expected: "30000\n" },
+  { name: "dd 16 MiB | md5sum", command: "dd if=/dev/zero bs=1M count=16 2>/dev/null | md5sum", expected: md5(Buffer.alloc(16 << 20)) },
+  { name: "gzip -9 round trip (seq 1 100000)", command: "seq 1 100000 | gzip -9 | gzip -d | md5sum", expected: md5(seq(100000)) },
+];
+const ROWS = ["boot to prompt", ...WORKLOADS.map((workload) => workload.name)];
+
+const guest = await ensureDebianGuest({});
+
+async function measure(name) {
+  const started = performance.now();
+  const { session, close } = await EMULATORS[name].start(guest);
+  try {
+    await session.waitFor(GUEST_PROMPT);
+    const seconds = [(performance.now() - started) / 1000];
+    for (const workload of WORKLOADS) {
+      const { output, seconds: workloadSeconds } = await session.run(workload.command);
+      if (output !== workload.expected) {
+        throw new Error(`${name}: "${workload.command}" printed ${JSON.stringify(output)}, the host computes ${JSON.stringify(workload.expected)}`);
+      }
+      seconds.push(workloadSeconds);
+    }
+    return seconds;
+  } finally {
+    close();
+  }
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const samples = Object.fromEntries(chosen.map((name) => [name, []]));
+for (let run = 1; run <= runs; run++) {
+  for (const name of chosen) {
+    samples[name].push(await measure(name));
+    process.stderr.write(`run ${run}/${runs} ${name}: ${samples[name].at(-1).map((s) => s.toFixed(2)).join(" s, ")} s\n`);
+  }
+}
+const medians = Object.fromEntries(chosen.map((name) => [name, ROWS.map((_, row) => median(samples[name].map((sample) => sample[row])))]));
+
+const reference = chosen.includes("qemu") ? "qemu" : chosen[0];
+console.log(`Debian guest: Linux ${guest.kernelVersion}, busybox initramfs, 128 MiB; seconds, median of ${runs}; ratio = time / ${reference}'s`);
+console.log(`| workload | ${chosen.map((name) => EMULATORS[name].label).join(" | ")} |`);
+console.log(`|---|${chosen.map(() => "---|").join("")}`);
+ROWS.forEach((row, index) => {
+  const cells = chosen.map((name) => {
+    const seconds = medians[name][index];
+    const ratio = name === reference ? "" : ` (${(seconds / medians[reference][index]).toFixed(1)}×)`;
+    return `${seconds.toFixed(2)}${ratio}`;
+  });
+  console.log(`| ${row.replaceAll("|", "\\|")} | ${cells.join(" | ")} |`);
+});
+
+const result = {
+  date: new Date().toISOString(),
+  guest: { kernel: guest.kernelVersion, cmdline: guest.cmdline, memoryMiB: 128 },
+  runs,
+  rows: ROWS,
+  workloads: WORKLOADS.map(({ name, command }) => ({ name, command })),
+  medianSeconds: medians,
+  samples,
+};
+mkdirSync(path.join(root, "bench/results"), { recursive: true });
+writeFileSync(path.join(root, "bench/results/linux-guest.json"), `${JSON.stringify(result, null, 2)}\n`);
+process.exit(0);
