@@ -17,3 +17,9 @@
  * next run() delivers it. WebAssembly has no cheaper non-local exit that AssemblyScript emits.
  */
 @external("host", "unwind") export declare function hostUnwind(): void;
+/**
+ * Compile the WebAssembly module of `length` bytes at `address` (jit/module_writer.ts) and put
+ * its function into table slot `slot`. Returns false if the host could not (the unit then stays
+ * interpreted).
+ */
+@external("host", "compileModule") export declare function hostCompileModule(address: usize, length: i32, slot: i32): bool;

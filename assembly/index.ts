@@ -15,6 +15,9 @@ import { decodeUncached } from "./cpu/decoder";
 import { translate } from "./mmu/paging";
 
 export { run, resume } from "./cpu/run";
+export { jitHelper } from "./jit/helper";
+export { setJitThreshold } from "./jit/units";
+import { jitFlush } from "./jit/units";
 
 /** Grow memory for `ramBytes` of guest RAM and reset the CPU. Returns false if memory is short. */
 export function initialize(ramBytes: u32): bool {
@@ -60,6 +63,7 @@ export function resetCpu(): void {
 export function invalidateDecodedCode(): void {
   memory.fill(DECODE_CACHE, 0, DECODE_CACHE_ENTRIES * DECODE_CACHE_ENTRY_BYTES);
   clearCodePages(ramBytes >>> 12);
+  jitFlush();
 }
 
 /**

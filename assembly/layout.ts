@@ -87,6 +87,9 @@ export const EXCEPTION_DELIVERING = 0x5a8; // vector whose delivery is in progre
 // the engine recomputes it at the boundary. One load per instruction instead of five.
 export const ATTENTION = 0x5ac;
 
+// Binary translator state the generated code and the run loop share.
+export const JIT_FAULT_BUDGET = 0x5b0; // the run budget as of a slow-path call in translated code
+export const JIT_CODE_WRITES = 0x5b8; // bumped by every write to a page holding cached code
 // Decoded-instruction record: the decoder fills it, the interpreter (and later the translator and
 // disassembler) read it.
 export const DEC_OPCODE = 0x600; // 0x000-0x0ff one-byte, 0x100-0x1ff 0F two-byte
@@ -126,6 +129,14 @@ export const STAT_PAGE_FAULTS = 0x704;
 export const STAT_EXCEPTIONS = 0x708;
 export const STAT_INTERRUPTS = 0x70c;
 export const STAT_TLB_FLUSHES = 0x710;
+// Binary translator counters (jit/), u32 each unless noted.
+export const STAT_JIT_UNITS = 0x714; // units translated (one per module for now)
+export const STAT_JIT_INVALIDATIONS = 0x718; // units dropped because their code page was written
+export const STAT_JIT_EVICTIONS = 0x71c; // units dropped to make room (slot pool or table slot reused)
+export const STAT_JIT_TRANSLATED = 0x720; // u64: instructions retired inside translated code
+export const STAT_JIT_EXITS = 0x730; // u32 x JIT_EXIT_CAUSES: exits from translated code by cause
+export const JIT_EXIT_CAUSES = 4;
+export const STAT_JIT_BYTES = 0x740; // bytes of WebAssembly generated
 
 // x87 FPU state (SDM vol. 1, 8.1). Registers by physical number 0..7, 16 bytes each: the 64-bit
 // significand at +0 and sign<<15 | biased exponent (u16) at +8. ST(i) is register (TOP + i) & 7.
@@ -161,5 +172,19 @@ export const CODE_PAGE_INFO_PAGES = 0xc0000; // 3 GiB of RAM at most
 export const DECODE_CACHE = 0x900000;
 export const DECODE_CACHE_ENTRIES = 0x4000;
 export const DECODE_CACHE_ENTRY_BYTES = 0x80; // 16-byte tag, then the record
+// Binary translator (jit/): the module being generated, and the unit table (entry point →
+// table slot, with hotness counts), direct-mapped by physical address.
+export const JIT_OUTPUT = 0xb00000;
+export const JIT_OUTPUT_BYTES = 0x100000;
+export const JIT_BODY = 0xc00000; // function body under construction
+export const JIT_BODY_BYTES = 0x100000;
+export const JIT_UNITS = 0xd00000;
+export const JIT_UNIT_ENTRIES = 0x4000;
+export const JIT_UNIT_ENTRY_BYTES = 32; // physical EIP, linear EIP, mode, slot, page generation, count
+export const JIT_SCAN = 0xe00000; // block list of the unit being translated
+export const JIT_FREE_SLOTS = 0xe01000; // stack of table slots given back by dropped units
+// The function table the engine imports: slots from JIT_FIRST_SLOT hold translated units.
+export const JIT_FIRST_SLOT = 256;
+export const JIT_SLOTS = 4096;
 // Guest physical RAM starts here and runs for RAM_SIZE bytes.
 export const GUEST_RAM = 0x1000000;

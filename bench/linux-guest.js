@@ -1,8 +1,8 @@
-// The Debian guest (same kernel, initramfs and command line) under wasmvisor, qemu-system-i386
-// (TCG) and v86 in one run: time to the shell prompt, then shell workloads timed between markers
+// The Debian guest (same kernel, initramfs and command line) under wasmvisor (translator on and
+// off), qemu-system-i386 (TCG) and v86 in one run: time to the shell prompt, then shell workloads timed between markers
 // the guest prints. Every workload's output is checked against what the host computes. Prints a
 // table of medians and ratios; writes bench/results/linux-guest.json.
-//   node bench/linux-guest.js [--runs N] [--emulators wasmvisor,qemu,v86]
+//   node bench/linux-guest.js [--runs N] [--emulators wasmvisor,wasmvisor-interpreter,qemu,v86]
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";

@@ -1,5 +1,5 @@
-// Interpreter throughput on a CPU-bound guest, with QEMU (TCG) on the same binary in the same
-// run for scale. Prints a table of medians; writes bench/results/interpreter.json.
+// Throughput on a CPU-bound guest: wasmvisor's interpreter and translator, with QEMU (TCG) on
+// the same binary in the same run for scale. Prints a table of medians; writes bench/results/cpu-loop.json.
 //   node bench/run.js [--iterations N] [--runs N]
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -29,9 +29,9 @@ function buildGuest(name) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-function runWasmvisor(kernel) {
+function runWasmvisor(kernel, jit) {
   let serial = "";
-  const machine = createMachine({ kernel, kernelName: "cpu_loop", cmdline: String(iterations), memoryMiB: 32 });
+  const machine = createMachine({ kernel, kernelName: "cpu_loop", cmdline: String(iterations), memoryMiB: 32, jit });
   machine.serial.onData((bytes) => { serial += Buffer.from(bytes).toString("latin1"); });
   const outcome = machine.runToCompletion();
   return { seconds: outcome.elapsedMs / 1000, instructions: Number(outcome.instructions), serial };
@@ -51,18 +51,21 @@ const guestInstructions = iterations * INSTRUCTIONS_PER_ITERATION;
 process.stderr.write(`cpu_loop: ${iterations} iterations (~${(guestInstructions / 1e6).toFixed(0)} M instructions), ${runs} runs each\n`);
 
 const wasmvisorRuns = [];
+const translatorRuns = [];
 const qemuRuns = [];
 for (let i = 0; i < runs; i++) {
-  wasmvisorRuns.push(runWasmvisor(kernel));
+  wasmvisorRuns.push(runWasmvisor(kernel, "off"));
+  translatorRuns.push(runWasmvisor(kernel, "on"));
   qemuRuns.push(runQemu(elf));
   process.stderr.write(".");
 }
 process.stderr.write("\n");
 const checksum = wasmvisorRuns[0].serial.trim();
-for (const run of [...wasmvisorRuns, ...qemuRuns]) {
+for (const run of [...wasmvisorRuns, ...translatorRuns, ...qemuRuns]) {
   if (run.serial.trim() !== checksum) throw new Error(`checksum mismatch: ${run.serial.trim()} vs ${checksum}`);
 }
 const wasmvisorSeconds = median(wasmvisorRuns.map((run) => run.seconds));
+const translatorSeconds = median(translatorRuns.map((run) => run.seconds));
 const qemuSeconds = median(qemuRuns.map((run) => run.seconds));
 const result = {
   date: new Date().toISOString(),
@@ -72,14 +75,19 @@ const result = {
   checksum,
   runs,
   wasmvisorInterpreter: { medianSeconds: wasmvisorSeconds, instructionsPerSecond: wasmvisorRuns[0].instructions / wasmvisorSeconds },
+  wasmvisorTranslator: { medianSeconds: translatorSeconds, instructionsPerSecond: translatorRuns[0].instructions / translatorSeconds },
   qemuTcg: { medianSeconds: qemuSeconds, note: "wall time of the whole qemu-system-i386 process, startup included" },
   ratioWasmvisorToQemu: wasmvisorSeconds / qemuSeconds,
+  ratioTranslatorToQemu: translatorSeconds / qemuSeconds,
+  speedupTranslatorOverInterpreter: wasmvisorSeconds / translatorSeconds,
 };
 mkdirSync(path.join(root, "bench/results"), { recursive: true });
-writeFileSync(path.join(root, "bench/results/interpreter.json"), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(path.join(root, "bench/results/cpu-loop.json"), `${JSON.stringify(result, null, 2)}\n`);
 console.log(`guest: cpu_loop, ${result.instructions} instructions, checksum ${checksum} (identical on both)`);
 console.log("| emulator | median time (s) | guest instructions/s |");
 console.log("|---|---|---|");
 console.log(`| wasmvisor interpreter | ${wasmvisorSeconds.toFixed(3)} | ${(result.wasmvisorInterpreter.instructionsPerSecond / 1e6).toFixed(1)} M |`);
+console.log(`| wasmvisor translator | ${translatorSeconds.toFixed(3)} | ${(result.wasmvisorTranslator.instructionsPerSecond / 1e6).toFixed(1)} M |`);
 console.log(`| qemu-system-i386 (TCG) | ${qemuSeconds.toFixed(3)} | ${(result.instructions / qemuSeconds / 1e6).toFixed(1)} M (incl. startup) |`);
-console.log(`wasmvisor / QEMU time: ${result.ratioWasmvisorToQemu.toFixed(2)}×`);
+console.log(`time / QEMU's: interpreter ${result.ratioWasmvisorToQemu.toFixed(2)}×, translator ${result.ratioTranslatorToQemu.toFixed(2)}×; ` +
+  `translator speed-up over the interpreter ${result.speedupTranslatorOverInterpreter.toFixed(2)}×`);

@@ -45,6 +45,21 @@ export let nextEip: u32 = 0;
   return fetch8Slow(codeBase + offset, offset);
 }
 
+/**
+ * Physical address of the code at EIP `eip` when the fetch window covers it (so no translation
+ * or check is needed), else -1. The translator's dispatcher keys units by it.
+ */
+@inline export function windowPhysical(eip: u32): i32 {
+  if (fetchGeneration != tlbGeneration || segBase(SEG_CS) != fastFetchCodeBase || eip < fastFetchStart || eip >= fastFetchEnd) return -1;
+  return <i32>(<usize>eip + fastFetchDelta - GUEST_RAM);
+}
+
+/** The EIPs [start, end) the fetch window covers: one page, cut by the CS limit. */
+export function windowStart(): u32 { return fastFetchStart; }
+export function windowEnd(): u32 { return fastFetchEnd; }
+/** Host address of the byte at EIP `eip` inside the window. */
+export function windowHostAddress(eip: u32): usize { return <usize>eip + fastFetchDelta; }
+
 /** CS or CPL changed: the fetch window's limit and permission checks no longer hold. */
 export function invalidateFetchWindow(): void {
   fastFetchEnd = 0;

@@ -10,6 +10,7 @@ import { decode, nextEip } from "./decoder";
 import { execute } from "./interpreter";
 import { deliverInterrupt } from "./system";
 import { hostAcknowledgeInterrupt } from "../host";
+import { jitEnter, jitEnabled } from "../jit/units";
 
 // Why run() returned.
 export const RUN_BUDGET_EXHAUSTED: i32 = 0;
@@ -28,6 +29,13 @@ export function syncInstructionsRetired(): void {
   store<u64>(INSTRUCTIONS_RETIRED, load<u64>(INSTRUCTIONS_RETIRED) + <u64>(budgetCounted - budgetLeft));
   budgetCounted = budgetLeft;
 }
+
+/** Translated code sets the budget before a slow path that may unwind for an exception. */
+export function setBudgetLeft(budget: i32): void { budgetLeft = budget; }
+
+// Whether the next boundary is a block start (after a jump, or where translated code left off),
+// where the translator's dispatcher looks for a unit.
+let atBlockStart: bool = true;
 
 /** Run up to `budget` instructions. Call resume() after an unwind to go on with the rest. */
 export function run(budget: i32): i32 {
@@ -63,16 +71,29 @@ export function resume(): i32 {
   if (load<i32>(EXCEPTION_VECTOR) >= 0) {
     if (!deliverPendingException()) return finish(RUN_TRIPLE_FAULT);
   }
+  atBlockStart = true;
   while (budgetLeft > 0) {
     if (needsAttention()) {
       const result = serviceBoundary();
       if (result >= 0) return finish(result);
+      atBlockStart = true;
       continue;
+    }
+    if (atBlockStart && jitEnabled()) {
+      const left = jitEnter(budgetLeft);
+      if (left >= 0) {
+        // A unit that ran nothing (budget too small for its first block) leaves it to the interpreter.
+        atBlockStart = left != budgetLeft;
+        budgetLeft = left;
+        continue;
+      }
     }
     budgetLeft--;
     decode();
-    store<u32>(REG_EIP, nextEip);
+    const fallThrough = nextEip;
+    store<u32>(REG_EIP, fallThrough);
     execute();
+    atBlockStart = load<u32>(REG_EIP) != fallThrough;
   }
   return finish(RUN_BUDGET_EXHAUSTED);
 }

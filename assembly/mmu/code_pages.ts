@@ -2,7 +2,7 @@
 // A write to such a page makes its cached decodes stale; the TLB keeps writes to marked pages on
 // the slow path (TLB_HAS_CODE) so no write can miss this. DMA and host writes must call
 // noteCodeWrite too.
-import { CODE_PAGE_INFO } from "../layout";
+import { CODE_PAGE_INFO, JIT_CODE_WRITES } from "../layout";
 import { tlbFlush } from "./tlb";
 
 const MARKED: u32 = 1;
@@ -26,7 +26,10 @@ export function markCodePage(physPage: u32): u32 {
 @inline export function noteCodeWrite(address: u32): void {
   const slot = CODE_PAGE_INFO + ((address >>> 12) << 2);
   const info = load<u32>(slot);
-  if ((info & MARKED) != 0) store<u32>(slot, info + GENERATION_STEP);
+  if ((info & MARKED) != 0) {
+    store<u32>(slot, info + GENERATION_STEP);
+    store<u32>(JIT_CODE_WRITES, load<u32>(JIT_CODE_WRITES) + 1);
+  }
 }
 
 /** Forget every mark (after the host rewrote RAM, e.g. on reset). */

@@ -14,8 +14,8 @@ const SEABIOS = "/usr/share/seabios/bios.bin";
 
 const latin1 = (bytes) => Buffer.from(bytes).toString("latin1");
 
-function startWasmvisor(guest) {
-  const machine = createMachine({ kernel: readFileSync(guest.kernelPath), initrd: readFileSync(guest.initrdPath), cmdline: guest.cmdline, memoryMiB: MEMORY_MIB });
+function startWasmvisor(guest, jit) {
+  const machine = createMachine({ kernel: readFileSync(guest.kernelPath), initrd: readFileSync(guest.initrdPath), cmdline: guest.cmdline, memoryMiB: MEMORY_MIB, jit });
   const session = new ShellSession((text) => machine.serial.write(text));
   machine.serial.onData((bytes) => session.receive(latin1(bytes)));
   machine.run().then((outcome) => session.stopped(`wasmvisor stopped (${outcome.reason})`), (error) => session.stopped(`wasmvisor failed: ${error.message}`));
@@ -57,7 +57,8 @@ async function startV86(guest) {
 }
 
 export const EMULATORS = {
-  wasmvisor: { label: "wasmvisor (interpreter)", start: startWasmvisor },
+  wasmvisor: { label: "wasmvisor (translator)", start: (guest) => startWasmvisor(guest, "on") },
+  "wasmvisor-interpreter": { label: "wasmvisor (interpreter)", start: (guest) => startWasmvisor(guest, "off") },
   qemu: { label: "qemu-system-i386 (TCG)", start: startQemu },
   v86: { label: "v86 (npm)", start: startV86 },
 };

@@ -4,7 +4,8 @@
 ;   1. a loop that increments the immediate of an instruction it executes each time round;
 ;   2. a routine in another page rewritten by MOV, then by REP MOVSB, between calls;
 ;   3. the same physical page mapped at two linear addresses: written through one, run through
-;      the other, and the other way round.
+;      the other, and the other way round;
+;   4. in a hot loop, a store into the very next instruction (P6 and later see it at once).
 %include "guest.inc"
 global test_main
 
@@ -25,6 +26,21 @@ test_main:
         inc byte [.target + 1]          ; the low byte of the immediate
         dec ecx
         jnz .loop
+
+        PUTSLN "rewrite the next instruction"
+        mov ecx, 300                    ; often enough for a translator to compile the loop
+.next_loop:
+        mov [.patched + 1], cl          ; the immediate of the instruction right after this one
+.patched:
+        mov al, 0
+        cmp al, cl
+        jne .stale
+        dec ecx
+        jnz .next_loop
+        PUTSLN "fresh"
+        jmp .next_done
+.stale: PUTSLN "stale"
+.next_done:
 
         PUTSLN "patch a routine in another page"
         call routine

@@ -19,6 +19,8 @@ export interface RunArguments {
   reboot: boolean;
   stats: boolean;
   loadAddress?: number;
+  /** Binary translator mode (undefined: the default, or WASMVISOR_JIT). */
+  jit?: "off" | "on" | "force";
 }
 
 export const USAGE = `usage: wasmvisor run [--kernel FILE [--initrd FILE] | --flat FILE [--load-address ADDR]] [--append STRING]
@@ -35,6 +37,8 @@ export const USAGE = `usage: wasmvisor run [--kernel FILE [--initrd FILE] | --fl
   --mem MiB          guest RAM in MiB (default 128)
   --module FILE      a multiboot module; text after '=' is its command line (repeatable)
   --no-reboot        stop instead of restarting when the guest reboots or triple-faults (as QEMU's -no-reboot)
+  --jit MODE         binary translation to WebAssembly: on (hot code, the default), off (interpret
+                     everything), force (translate all code on first use; for testing the translator)
   --stats            print execution counters on stderr when the run ends`;
 
 export function parseRunArguments(argv: string[]): RunArguments {
@@ -79,6 +83,12 @@ export function parseRunArguments(argv: string[]): RunArguments {
       }
       case "--no-reboot": args.reboot = false; break;
       case "--stats": args.stats = true; break;
+      case "--jit": {
+        const mode = value();
+        if (mode !== "off" && mode !== "on" && mode !== "force") throw new UsageError(`--jit takes off, on or force, not '${mode}'`);
+        args.jit = mode;
+        break;
+      }
       default:
         throw new UsageError(flag.startsWith("-") ? `unknown option '${flag}'` : `unexpected argument '${flag}'`);
     }

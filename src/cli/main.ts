@@ -57,6 +57,7 @@ async function runCommand(argv: string[]): Promise<void> {
     memoryMiB: args.memoryMiB,
     modules,
     rebootOnReset: args.reboot,
+    jit: args.jit,
     flat: args.flatLoadAddress === undefined ? undefined : { loadAddress: args.flatLoadAddress },
   });
   machine.serial.onData((bytes) => process.stdout.write(bytes));

@@ -27,6 +27,22 @@ interface EngineExports {
   flushTlb(): void;
   hostWroteMemory(address: number, length: number): void;
   invalidateDecodedCode(): void;
+  setJitThreshold(entries: number): void;
+  jitHelper(op: number, a: number, b: number): number;
+}
+
+/** How the binary translator is used: never, for hot code, or for all code (a debugging aid). */
+export type JitMode = "off" | "on" | "force";
+
+// Entries into a block start before it is translated.
+const JIT_THRESHOLDS: Record<JitMode, number> = { off: 0, on: 200, force: 1 };
+
+/** The mode when none is given: WASMVISOR_JIT from the environment (test runs use it), else "on". */
+export function defaultJitMode(): JitMode {
+  const fromEnvironment = typeof process === "undefined" ? undefined : process.env.WASMVISOR_JIT;
+  if (fromEnvironment === undefined || fromEnvironment === "") return "on";
+  if (fromEnvironment === "off" || fromEnvironment === "on" || fromEnvironment === "force") return fromEnvironment;
+  throw new EngineError(`WASMVISOR_JIT must be off, on or force, not ${JSON.stringify(fromEnvironment)}`);
 }
 
 /** An exception an engine call raised instead of returning (vector and error code, -1 for none). */
@@ -72,7 +88,16 @@ export class Engine {
   private u32View: Uint32Array;
   private u8View: Uint8Array;
 
-  constructor(host: EngineHost, wasmPath?: string) {
+  /** Modules the host failed to compile (a translator bug; those units stay interpreted). */
+  jitFailures = 0;
+  firstJitFailure: string | undefined;
+  private readonly table = new WebAssembly.Table({ element: "anyfunc", initial: layout.JIT_FIRST_SLOT + layout.JIT_SLOTS });
+  /** Called with every module the translator generates (tests print them; tools can save them). */
+  onModuleCompiled: ((bytes: Uint8Array) => void) | undefined;
+  /** Host time spent compiling translated code, in µs. */
+  compileMicroseconds = 0;
+
+  constructor(host: EngineHost, wasmPath?: string, jit: JitMode = defaultJitMode()) {
     compiledModule ??= new WebAssembly.Module(readFileSync(wasmPath ?? findWasm()));
     const instance = new WebAssembly.Instance(compiledModule, {
       host: {
@@ -82,14 +107,36 @@ export class Engine {
         mmioWrite: (address: number, size: number, value: number) => host.mmioWrite(address >>> 0, size, value >>> 0),
         acknowledgeInterrupt: () => host.acknowledgeInterrupt(),
         unwind: () => { throw UNWIND; },
+        compileModule: (address: number, length: number, slot: number) => this.compileModule(address, length, slot),
       },
       env: {
         abort: () => { throw new EngineError("engine aborted (internal error)"); },
+        table: this.table,
       },
     });
     this.exports = instance.exports as unknown as EngineExports;
+    this.exports.setJitThreshold(JIT_THRESHOLDS[jit]);
     this.u32View = new Uint32Array(this.exports.memory.buffer);
     this.u8View = new Uint8Array(this.exports.memory.buffer);
+  }
+
+  // Synchronous compilation: fine in Node and in a Worker (../shared/DESIGN.md).
+  private compileModule(address: number, length: number, slot: number): number {
+    const started = performance.now();
+    try {
+      const bytes = new Uint8Array(this.exports.memory.buffer, address, length);
+      this.onModuleCompiled?.(bytes.slice());
+      const module = new WebAssembly.Module(bytes);
+      const instance = new WebAssembly.Instance(module, { e: { m: this.exports.memory, h: this.exports.jitHelper } });
+      this.table.set(slot, instance.exports["0"] as (...args: unknown[]) => unknown);
+      return 1;
+    } catch (error) {
+      this.jitFailures++;
+      this.firstJitFailure ??= (error as Error).message;
+      return 0;
+    } finally {
+      this.compileMicroseconds += (performance.now() - started) * 1000;
+    }
   }
 
   initialize(ramBytes: number): void {

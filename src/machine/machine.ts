@@ -1,7 +1,7 @@
 // A virtual machine: the engine, guest RAM, the port bus with the platform devices, a virtual
 // clock, and the loop that runs the CPU in slices and services devices between them.
 import * as layout from "../../assembly/layout.ts";
-import { Engine, RunResult } from "./engine.ts";
+import { Engine, RunResult, type JitMode } from "./engine.ts";
 import { PcPlatform, CYCLES_PER_SECOND } from "./platform.ts";
 import { loadMultiboot, MULTIBOOT_BOOTLOADER_MAGIC, type MultibootModule } from "./multiboot.ts";
 import { LoaderError } from "./loader_error.ts";
@@ -39,6 +39,11 @@ export interface MachineOptions {
    * stop, like QEMU's -no-reboot.
    */
   rebootOnReset?: boolean;
+  /**
+   * The binary translator: "on" translates hot code to WebAssembly (default, or WASMVISOR_JIT
+   * from the environment), "off" interprets everything, "force" translates all code on first use.
+   */
+  jit?: JitMode;
   /** Path of the engine's .wasm file (default: found next to the package). */
   wasmPath?: string;
 }
@@ -103,7 +108,7 @@ export class Machine {
       mmioRead: (address, size) => this.platform.mmio.read(address, size),
       mmioWrite: (address, size, value) => this.platform.mmio.write(address, size, value),
       acknowledgeInterrupt: () => this.platform.acknowledgeInterrupt(),
-    }, options.wasmPath);
+    }, options.wasmPath, options.jit);
     this.engine.initialize(memoryMiB * 1024 * 1024);
     this.platform = new PcPlatform({
       cycles: () => this.guestCycles(),
@@ -380,6 +385,19 @@ export class Machine {
       unclaimedPortAccesses: this.platform.ports.unclaimedAccesses,
       unclaimedMmioAccesses: this.platform.mmio.unclaimedAccesses,
       resets: this.resets,
+      jitUnitsCompiled: e.get32(layout.STAT_JIT_UNITS),
+      jitModulesCompiled: e.get32(layout.STAT_JIT_UNITS),
+      jitCompileMilliseconds: Math.round(e.compileMicroseconds / 1000),
+      jitBytesGenerated: e.get32(layout.STAT_JIT_BYTES),
+      jitCompileFailures: e.jitFailures,
+      instructionsTranslated: e.get64(layout.STAT_JIT_TRANSLATED),
+      instructionsInterpreted: e.get64(layout.INSTRUCTIONS_RETIRED) - e.get64(layout.STAT_JIT_TRANSLATED),
+      jitInvalidations: e.get32(layout.STAT_JIT_INVALIDATIONS),
+      jitEvictions: e.get32(layout.STAT_JIT_EVICTIONS),
+      jitExitsBranch: e.get32(layout.STAT_JIT_EXITS),
+      jitExitsUntranslated: e.get32(layout.STAT_JIT_EXITS + 4),
+      jitExitsBoundary: e.get32(layout.STAT_JIT_EXITS + 8),
+      jitExitsSlowPath: e.get32(layout.STAT_JIT_EXITS + 12),
     };
   }
 }

@@ -91,6 +91,10 @@ describe.skipIf(!built)("wasmvisor command line", () => {
       expectFailure(wasmvisor("run", "--kernel", goodKernel, "--append"), /--append needs a value/, 2);
     });
 
+    it("refuses an unknown --jit mode", () => {
+      expectFailure(wasmvisor("run", "--kernel", goodKernel, "--jit", "fast"), /--jit takes off, on or force, not 'fast'/, 2);
+    });
+
     it("refuses --kernel without a value", () => {
       expectFailure(wasmvisor("run", "--kernel"), /--kernel needs a value/, 2);
     });

@@ -1,0 +1,394 @@
+// Building blocks of generated code: guest registers and lazy flags in WebAssembly locals, the
+// spill that makes guest state precise, memory accesses with the TLB fast path inline, and
+// condition codes computed straight from the last flag-setting operation when it is known.
+import {
+  REGS, REG_EIP, REG_EFLAGS, FLAGS_LAZY_MASK, FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES,
+  INSTRUCTION_START, JIT_FAULT_BUDGET, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE,
+} from "../layout";
+import { FLAGS_ARITH, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_SF, FLAG_ZF, FLAG_PF } from "../cpu/state";
+import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
+import { TLB_VALID, TLB_NO_USER, TLB_MMIO, TLB_HAS_CODE, TLB_READONLY_USER, TLB_READONLY_SUPERVISOR } from "../mmu/tlb";
+import * as W from "./wasm_writer";
+import { emit8, emitConst, emitGet, emitSet, emitTee, emitBr, emitMemory, emitLoadField, emitStoreField } from "./wasm_writer";
+
+// Locals of a unit's function. The parameter (0) is the instruction budget left.
+export const L_BUDGET: u32 = 0;
+export const L_REG: u32 = 1; // EAX..EDI in 1..8
+export const L_FLAGS_OP: u32 = 9;
+export const L_FLAGS_SIZE: u32 = 10;
+export const L_FLAGS_DST: u32 = 11;
+export const L_FLAGS_SRC: u32 = 12;
+export const L_FLAGS_RES: u32 = 13;
+export const L_FLAGS_MASK: u32 = 14;
+export const L_EFLAGS: u32 = 15;
+export const L_NEXT: u32 = 16; // block to run next (the dispatch loop's br_table index)
+export const L_EXIT_EIP: u32 = 17;
+export const L_EXIT_CAUSE: u32 = 18;
+export const L_LINEAR: u32 = 19; // linear address of the current memory operand
+export const L_ENTRY: u32 = 20; // its TLB entry
+export const L_A: u32 = 21; // scratch: first operand
+export const L_B: u32 = 22; // scratch: second operand
+export const L_R: u32 = 23; // scratch: result
+export const L_T: u32 = 24; // scratch
+export const LOCALS: u32 = 24; // declared locals (1..24)
+
+// Exit causes (STAT_JIT_EXITS index).
+export const EXIT_BRANCH: u32 = 0; // a jump or return to code outside the unit
+export const EXIT_UNTRANSLATED: u32 = 1; // an instruction the translator leaves to the interpreter
+export const EXIT_BOUNDARY: u32 = 2; // budget spent or an interrupt pending at a block start
+export const EXIT_SLOW_PATH: u32 = 3; // a device or a write to code asked for attention
+
+// Helper operations (the `op` argument of the one imported helper, jit/helper.ts).
+export const HELPER_READ8: u32 = 0;
+export const HELPER_READ16: u32 = 1;
+export const HELPER_READ32: u32 = 2;
+export const HELPER_WRITE8: u32 = 3;
+export const HELPER_WRITE16: u32 = 4;
+export const HELPER_WRITE32: u32 = 5;
+export const HELPER_TEST_CONDITION: u32 = 6;
+export const HELPER_GET_CF: u32 = 7;
+export const HELPER_INTERPRET: u32 = 8; // run the instruction at REG_EIP in the interpreter
+
+// Where the instruction being translated stands, for precise state on slow paths and exits.
+export let instructionEip: u32 = 0;
+export let instructionNext: u32 = 0;
+export let budgetRefund: u32 = 0; // instructions of the block after this one (not retired on exit)
+// Labels between the current code and the dispatch loop (the exit block is one further out).
+export let nesting: u32 = 0;
+export let userMode: bool = false;
+
+export function setInstruction(eip: u32, next: u32, refund: u32): void {
+  instructionEip = eip;
+  instructionNext = next;
+  budgetRefund = refund;
+}
+export function setNesting(depth: u32): void { nesting = depth; }
+export function setUserMode(user: bool): void { userMode = user; }
+
+@inline export function open(kind: u32): void { emit8(kind); emit8(W.BLOCK_VOID); nesting++; }
+@inline export function openResult(kind: u32): void { emit8(kind); emit8(W.TYPE_I32); nesting++; }
+@inline export function close(): void { emit8(W.OP_END); nesting--; }
+
+// ---- Guest state ------------------------------------------------------------------------------
+
+@inline export function regLocal(r: u32): u32 { return L_REG + r; }
+
+/** Push 8-bit register r (AL CL DL BL AH CH DH BH). */
+export function emitGetReg8(r: u32): void {
+  emitGet(regLocal(r & 3));
+  if (r >= 4) { emitConst(8); emit8(W.OP_I32_SHR_U); }
+  emitConst(0xff);
+  emit8(W.OP_I32_AND);
+}
+
+/** 8-bit register r = low byte of `value`. */
+export function emitSetReg8(r: u32, value: u32): void {
+  const shift: u32 = r >= 4 ? 8 : 0;
+  emitGet(regLocal(r & 3));
+  emitConst(~(<u32>0xff << shift));
+  emit8(W.OP_I32_AND);
+  emitGet(value);
+  emitConst(0xff);
+  emit8(W.OP_I32_AND);
+  if (shift != 0) { emitConst(shift); emit8(W.OP_I32_SHL); }
+  emit8(W.OP_I32_OR);
+  emitSet(regLocal(r & 3));
+}
+
+/** Push register r of `size` bits (8 or 32; 16 only for reads, as the low word). */
+export function emitGetReg(r: u32, size: u32): void {
+  if (size == 8) { emitGetReg8(r); return; }
+  emitGet(regLocal(r));
+  if (size == 16) { emitConst(0xffff); emit8(W.OP_I32_AND); }
+}
+
+export function emitSetReg(r: u32, size: u32, value: u32): void {
+  if (size == 8) { emitSetReg8(r, value); return; }
+  emitGet(value);
+  emitSet(regLocal(r));
+}
+
+const FLAG_LOCALS: StaticArray<u32> = [L_FLAGS_OP, L_FLAGS_SIZE, L_FLAGS_DST, L_FLAGS_SRC, L_FLAGS_RES, L_FLAGS_MASK, L_EFLAGS];
+const FLAG_FIELDS: StaticArray<u32> = [FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_LAZY_MASK, REG_EFLAGS];
+
+/** Guest registers and flags from the state block into locals (unit entry). */
+export function emitLoadState(): void {
+  for (let r: u32 = 0; r < 8; r++) { emitLoadField(REGS + (r << 2)); emitSet(regLocal(r)); }
+  for (let i = 0; i < FLAG_LOCALS.length; i++) { emitLoadField(FLAG_FIELDS[i]); emitSet(FLAG_LOCALS[i]); }
+}
+
+export function emitSpillFlags(): void {
+  for (let i = 0; i < FLAG_LOCALS.length; i++) emitStoreField(FLAG_FIELDS[i], FLAG_LOCALS[i]);
+}
+
+/** Locals back to the state block: the guest state is then what the interpreter would hold. */
+export function emitSpill(): void {
+  for (let r: u32 = 0; r < 8; r++) emitStoreField(REGS + (r << 2), regLocal(r));
+  emitSpillFlags();
+}
+
+/**
+ * Before a helper call that may raise an exception: state as the interpreter has it while the
+ * current instruction runs (EIP already past it, INSTRUCTION_START at it, the instruction counted).
+ */
+function emitSpillForSlowPath(): void {
+  emitSpill();
+  emitConst(0); emitConst(instructionNext); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
+  emitConst(0); emitConst(instructionEip); emitMemory(W.OP_I32_STORE, 2, INSTRUCTION_START);
+  emitConst(0); emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitMemory(W.OP_I32_STORE, 2, JIT_FAULT_BUDGET);
+}
+
+// ---- Leaving the unit -------------------------------------------------------------------------
+
+/** Leave the unit with EIP = `eip` (the exit block spills and returns). */
+export function emitExit(eip: u32, cause: u32, refund: u32): void {
+  if (refund != 0) {
+    emitGet(L_BUDGET); emitConst(refund); emit8(W.OP_I32_ADD); emitSet(L_BUDGET);
+  }
+  emitConst(eip); emitSet(L_EXIT_EIP);
+  emitConst(cause); emitSet(L_EXIT_CAUSE);
+  emitBr(W.OP_BR, nesting + 1);
+}
+
+/** Leave with EIP from the stack top. */
+export function emitExitToStack(cause: u32): void {
+  emitSet(L_EXIT_EIP);
+  emitConst(cause); emitSet(L_EXIT_CAUSE);
+  emitBr(W.OP_BR, nesting + 1);
+}
+
+/** Run block `index` next: back to the dispatch loop. */
+export function emitGoToBlock(index: u32): void {
+  emitConst(index);
+  emitSet(L_NEXT);
+  emitBr(W.OP_BR, nesting);
+}
+
+/**
+ * After an instruction whose slow path may have called the host: stop if it asked for attention,
+ * going on at `continueAt` (the next instruction, or a CALL's target).
+ */
+export function emitAttentionCheck(continueAt: u32): void {
+  emitLoadField(ATTENTION);
+  open(W.OP_IF);
+  emitExit(continueAt, EXIT_SLOW_PATH, budgetRefund);
+  close();
+}
+
+/**
+ * The interpreter runs the current instruction: state out, helper, state back in. Leaves the
+ * unit if the instruction asked for attention or did not simply go on to the next one (a REP
+ * string instruction cut short by the budget, say).
+ */
+export function emitCallout(): void {
+  emitSpill();
+  emitConst(0); emitConst(instructionEip); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
+  emitConst(0); emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitMemory(W.OP_I32_STORE, 2, JIT_FAULT_BUDGET);
+  emitConst(HELPER_INTERPRET); emitConst(0); emitConst(0);
+  emit8(W.OP_CALL); emit8(0);
+  emit8(W.OP_DROP);
+  emitLoadState();
+  forgetFlags();
+  emitLoadField(REG_EIP); emitConst(instructionNext); emit8(W.OP_I32_NE);
+  emitLoadField(ATTENTION);
+  emit8(W.OP_I32_OR);
+  open(W.OP_IF);
+  if (budgetRefund != 0) { emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitSet(L_BUDGET); }
+  emitLoadField(REG_EIP);
+  emitExitToStack(EXIT_SLOW_PATH);
+  close();
+}
+
+// ---- Memory -----------------------------------------------------------------------------------
+
+/** L_LINEAR = segment base + offset on the stack. */
+export function emitLinearFromOffset(segment: u32): void {
+  emitConst(0);
+  emitMemory(W.OP_I32_LOAD, 2, SEG_BASE + (segment << 2));
+  emit8(W.OP_I32_ADD);
+  emitSet(L_LINEAR);
+}
+
+function readMask(): u32 { return userMode ? TLB_VALID | TLB_MMIO | TLB_NO_USER : TLB_VALID | TLB_MMIO; }
+function writeMask(): u32 {
+  return userMode ? TLB_VALID | TLB_MMIO | TLB_HAS_CODE | TLB_NO_USER | TLB_READONLY_USER
+    : TLB_VALID | TLB_MMIO | TLB_HAS_CODE | TLB_READONLY_SUPERVISOR;
+}
+
+// Condition for the fast path: the TLB entry allows the access and it stays in the page.
+function emitFastPathTest(mask: u32, bytes: u32): void {
+  emitGet(L_LINEAR); emitConst(12); emit8(W.OP_I32_SHR_U); emitConst(2); emit8(W.OP_I32_SHL);
+  emitMemory(W.OP_I32_LOAD, 2, TLB_BASE);
+  emitTee(L_ENTRY);
+  emitConst(mask); emit8(W.OP_I32_AND); emitConst(TLB_VALID); emit8(W.OP_I32_EQ);
+  if (bytes > 1) {
+    emitGet(L_LINEAR); emitConst(0xfff); emit8(W.OP_I32_AND); emitConst(0x1000 - bytes); emit8(W.OP_I32_LE_U);
+    emit8(W.OP_I32_AND);
+  }
+}
+
+function emitRamAddress(): void {
+  emitGet(L_ENTRY); emitConst(0xfffff000); emit8(W.OP_I32_AND);
+  emitGet(L_LINEAR); emitConst(0xfff); emit8(W.OP_I32_AND);
+  emit8(W.OP_I32_OR);
+}
+
+/** Push the `size`-bit value at L_LINEAR. */
+export function emitRead(size: u32): void {
+  const bytes = size >> 3;
+  emitFastPathTest(readMask(), bytes);
+  openResult(W.OP_IF);
+  emitRamAddress();
+  if (size == 8) emitMemory(W.OP_I32_LOAD8_U, 0, GUEST_RAM);
+  else if (size == 16) emitMemory(W.OP_I32_LOAD16_U, 1, GUEST_RAM);
+  else emitMemory(W.OP_I32_LOAD, 2, GUEST_RAM);
+  emit8(W.OP_ELSE);
+  emitSpillForSlowPath();
+  emitConst(size == 8 ? HELPER_READ8 : size == 16 ? HELPER_READ16 : HELPER_READ32);
+  emitGet(L_LINEAR);
+  emitConst(0);
+  emit8(W.OP_CALL); emit8(0);
+  close();
+}
+
+/** Store the `size`-bit value in local `value` at L_LINEAR. */
+export function emitWrite(size: u32, value: u32): void {
+  const bytes = size >> 3;
+  emitFastPathTest(writeMask(), bytes);
+  open(W.OP_IF);
+  emitRamAddress();
+  emitGet(value);
+  if (size == 8) emitMemory(W.OP_I32_STORE8, 0, GUEST_RAM);
+  else if (size == 16) emitMemory(W.OP_I32_STORE16, 1, GUEST_RAM);
+  else emitMemory(W.OP_I32_STORE, 2, GUEST_RAM);
+  emit8(W.OP_ELSE);
+  emitSpillForSlowPath();
+  emitConst(size == 8 ? HELPER_WRITE8 : size == 16 ? HELPER_WRITE16 : HELPER_WRITE32);
+  emitGet(L_LINEAR);
+  emitGet(value);
+  emit8(W.OP_CALL); emit8(0);
+  emit8(W.OP_DROP);
+  close();
+}
+
+// ---- Flags ------------------------------------------------------------------------------------
+
+// The flag-setting operation the translator last emitted in this block, or KNOWN_NONE.
+export const KNOWN_NONE: i32 = -1;
+export const KNOWN_INC: i32 = 8; // LAZY_ADD with CF kept
+export const KNOWN_DEC: i32 = 9; // LAZY_SUB with CF kept
+export const KNOWN_EXPLICIT: i32 = 10; // CF and OF set explicitly in EFLAGS; SF ZF PF lazy (shifts, IMUL)
+export let knownKind: i32 = KNOWN_NONE;
+export let knownSize: u32 = 32;
+export function forgetFlags(): void { knownKind = KNOWN_NONE; }
+
+/** Record operation `kind` on L_A (dst), L_B (src), L_R (res) as the lazy flags. */
+export function emitSetFlags(kind: u32, size: u32): void {
+  emitConst(kind); emitSet(L_FLAGS_OP);
+  emitConst(size); emitSet(L_FLAGS_SIZE);
+  emitGet(L_A); emitSet(L_FLAGS_DST);
+  emitGet(L_B); emitSet(L_FLAGS_SRC);
+  emitGet(L_R); emitSet(L_FLAGS_RES);
+  emitConst(FLAGS_ARITH); emitSet(L_FLAGS_MASK);
+  knownKind = <i32>kind;
+  knownSize = size;
+}
+
+/** INC/DEC: CF is materialised into EFLAGS and kept; the rest is lazy. */
+export function emitSetFlagsKeepCarry(increment: bool, size: u32): void {
+  emitGet(L_EFLAGS); emitConst(~FLAG_CF); emit8(W.OP_I32_AND);
+  emitCarry();
+  emit8(W.OP_I32_OR);
+  emitSet(L_EFLAGS);
+  emitSetFlags(increment ? LAZY_ADD : LAZY_SUB, size);
+  emitConst(FLAGS_ARITH & ~FLAG_CF); emitSet(L_FLAGS_MASK);
+  knownKind = increment ? KNOWN_INC : KNOWN_DEC;
+}
+
+/**
+ * Flags as shifts and IMUL leave them (alu.ts setResultFlagsWith): CF and OF from L_T (bit 0 and
+ * bit 11), AF clear, SF ZF PF lazy from the 32-bit result in L_R.
+ */
+export function emitSetFlagsExplicit(): void {
+  emitGet(L_EFLAGS); emitConst(~(FLAG_CF | FLAG_OF | FLAG_AF)); emit8(W.OP_I32_AND);
+  emitGet(L_T); emit8(W.OP_I32_OR);
+  emitSet(L_EFLAGS);
+  emitConst(LAZY_LOGIC); emitSet(L_FLAGS_OP);
+  emitConst(32); emitSet(L_FLAGS_SIZE);
+  emitGet(L_R); emitSet(L_FLAGS_RES);
+  emitConst(FLAG_SF | FLAG_ZF | FLAG_PF); emitSet(L_FLAGS_MASK);
+  knownKind = KNOWN_EXPLICIT;
+  knownSize = 32;
+}
+
+// The flag operands shifted so the operation's sign bit is bit 31.
+function emitShifted(local: u32): void {
+  emitGet(local);
+  if (knownSize != 32) { emitConst(32 - knownSize); emit8(W.OP_I32_SHL); }
+}
+
+function emitZero(): void { emitShifted(L_FLAGS_RES); emit8(W.OP_I32_EQZ); }
+function emitSign(): void { emitShifted(L_FLAGS_RES); emitConst(31); emit8(W.OP_I32_SHR_U); }
+
+function emitOverflow(): void {
+  if (knownKind == <i32>LAZY_LOGIC) { emitConst(0); return; }
+  if (knownKind == KNOWN_EXPLICIT) { emitGet(L_EFLAGS); emitConst(11); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND); return; }
+  const add = knownKind == <i32>LAZY_ADD || knownKind == KNOWN_INC;
+  // ADD: (dst ^ res) & (src ^ res); SUB: (dst ^ src) & (dst ^ res); sign bit of the size.
+  emitGet(L_FLAGS_DST); emitGet(add ? L_FLAGS_RES : L_FLAGS_SRC); emit8(W.OP_I32_XOR);
+  emitGet(add ? L_FLAGS_SRC : L_FLAGS_DST); emitGet(L_FLAGS_RES); emit8(W.OP_I32_XOR);
+  emit8(W.OP_I32_AND);
+  emitConst(knownSize - 1); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
+}
+
+/** Push CF (0 or 1) of the current flag state. */
+export function emitCarry(): void {
+  if (knownKind == KNOWN_INC || knownKind == KNOWN_DEC || knownKind == KNOWN_EXPLICIT) {
+    emitGet(L_EFLAGS); emitConst(FLAG_CF); emit8(W.OP_I32_AND);
+    return;
+  }
+  if (knownKind == <i32>LAZY_LOGIC) { emitConst(0); return; }
+  if (knownKind == <i32>LAZY_ADD) { emitShifted(L_FLAGS_RES); emitShifted(L_FLAGS_DST); emit8(W.OP_I32_LT_U); return; }
+  if (knownKind == <i32>LAZY_SUB) { emitShifted(L_FLAGS_DST); emitShifted(L_FLAGS_SRC); emit8(W.OP_I32_LT_U); return; }
+  emitSpillFlags();
+  emitConst(HELPER_GET_CF); emitConst(0); emitConst(0);
+  emit8(W.OP_CALL); emit8(0);
+}
+
+/** Push condition `cc` (Jcc/SETcc/CMOVcc encoding) as 0 or 1. */
+export function emitCondition(cc: u32): void {
+  if (knownKind == KNOWN_NONE) {
+    emitSpillFlags();
+    emitConst(HELPER_TEST_CONDITION); emitConst(cc); emitConst(0);
+    emit8(W.OP_CALL); emit8(0);
+    return;
+  }
+  const sub = knownKind == <i32>LAZY_SUB;
+  switch (cc >> 1) {
+    case 0: emitOverflow(); break;
+    case 1: emitCarry(); break;
+    case 2: emitZero(); break;
+    case 3: {
+      if (sub) { emitShifted(L_FLAGS_DST); emitShifted(L_FLAGS_SRC); emit8(W.OP_I32_LE_U); }
+      else { emitCarry(); emitZero(); emit8(W.OP_I32_OR); }
+      break;
+    }
+    case 4: emitSign(); break;
+    case 5: {
+      emitGet(L_FLAGS_RES); emitConst(0xff); emit8(W.OP_I32_AND); emit8(W.OP_I32_POPCNT);
+      emitConst(1); emit8(W.OP_I32_AND); emit8(W.OP_I32_EQZ);
+      break;
+    }
+    case 6: {
+      if (sub) { emitShifted(L_FLAGS_DST); emitShifted(L_FLAGS_SRC); emit8(W.OP_I32_LT_S); }
+      else { emitSign(); emitOverflow(); emit8(W.OP_I32_XOR); }
+      break;
+    }
+    default: {
+      if (sub) { emitShifted(L_FLAGS_DST); emitShifted(L_FLAGS_SRC); emit8(W.OP_I32_LE_S); }
+      else { emitSign(); emitOverflow(); emit8(W.OP_I32_XOR); emitZero(); emit8(W.OP_I32_OR); }
+      break;
+    }
+  }
+  if ((cc & 1) != 0) emit8(W.OP_I32_EQZ);
+}

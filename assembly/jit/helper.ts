@@ -1,0 +1,41 @@
+// The one function generated code imports: memory accesses that miss the inline TLB fast path,
+// and flag questions the translator could not answer at compile time. A slow path may raise a
+// guest exception; the generated code has made the state precise before calling.
+import { CPL, JIT_FAULT_BUDGET, JIT_CODE_WRITES, ATTENTION } from "../layout";
+import { translate } from "../mmu/paging";
+import { physRead8, physWrite8 } from "../mmu/physical";
+import { readLinear16Slow, readLinear32Slow, writeLinear16Slow, writeLinear32Slow } from "../mmu/linear";
+import { testCondition, getCF } from "../cpu/flags";
+import { setBudgetLeft } from "../cpu/run";
+import {
+  HELPER_READ8, HELPER_READ16, HELPER_READ32, HELPER_WRITE8, HELPER_WRITE16,
+  HELPER_TEST_CONDITION, HELPER_GET_CF, HELPER_INTERPRET,
+} from "./codegen";
+import { decode, nextEip } from "../cpu/decoder";
+import { execute } from "../cpu/interpreter";
+import { REG_EIP } from "../layout";
+
+export function jitHelper(op: u32, a: u32, b: u32): u32 {
+  if (op == HELPER_TEST_CONDITION) return testCondition(a) ? 1 : 0;
+  if (op == HELPER_GET_CF) return getCF();
+  const user = load<u32>(CPL) == 3;
+  // If the access faults, the run loop goes on from here with the budget as of this instruction.
+  setBudgetLeft(load<i32>(JIT_FAULT_BUDGET));
+  switch (op) {
+    case HELPER_READ8: return physRead8(translate(a, false, user));
+    case HELPER_READ16: return readLinear16Slow(a, user);
+    case HELPER_READ32: return readLinear32Slow(a, user);
+    default: break;
+  }
+  const codeWrites = load<u32>(JIT_CODE_WRITES);
+  if (op == HELPER_INTERPRET) {
+    decode();
+    store<u32>(REG_EIP, nextEip);
+    execute();
+  } else if (op == HELPER_WRITE8) physWrite8(translate(a, true, user), b);
+  else if (op == HELPER_WRITE16) writeLinear16Slow(a, b, user);
+  else writeLinear32Slow(a, b, user); // HELPER_WRITE32
+  // A write to a page holding cached code: the unit may have just rewritten itself.
+  if (load<u32>(JIT_CODE_WRITES) != codeWrites) store<u32>(ATTENTION, 1);
+  return 0;
+}

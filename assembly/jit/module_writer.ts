@@ -1,0 +1,79 @@
+// Frames translated function bodies into a WebAssembly module (core spec 5.5). Every module has
+// the same shape: it imports the engine's memory and one helper, and exports each unit as a
+// function of type (budget: i32) → i32. One import signature keeps instantiation cheap
+// (../shared/DESIGN.md); the table is never imported (slots are filled by the host).
+import { emit8, emitU32, emitBytes, reserveU32, patchU32, writePosition, setWritePosition, TYPE_I32 } from "./wasm_writer";
+
+const SECTION_TYPE: u32 = 1;
+const SECTION_IMPORT: u32 = 2;
+const SECTION_FUNCTION: u32 = 3;
+const SECTION_EXPORT: u32 = 7;
+const SECTION_CODE: u32 = 10;
+
+// Names are single ASCII characters here (strings would allocate).
+function emitName(character: u32): void {
+  emitU32(1);
+  emit8(character);
+}
+
+// Export names: the function's index in decimal.
+function emitIndexName(index: u32): void {
+  const digits = index < 10 ? 1 : index < 100 ? 2 : index < 1000 ? 3 : 4;
+  emitU32(digits);
+  for (let d = digits - 1; d >= 0; d--) {
+    let divisor: u32 = 1;
+    for (let k = 0; k < d; k++) divisor *= 10;
+    emit8(0x30 + (index / divisor) % 10);
+  }
+}
+
+function beginSection(id: u32): usize {
+  emit8(id);
+  return reserveU32();
+}
+
+function endSection(sizeAt: usize): void {
+  patchU32(sizeAt, <u32>(writePosition() - sizeAt - 5));
+}
+
+/**
+ * Write a module at `out` holding `count` functions whose bodies (locals and code, each
+ * preceded by its five-byte size) lie back to back at `bodies`. Returns the module's length.
+ */
+export function writeModule(out: usize, bodies: usize, bodiesLength: usize, count: u32): usize {
+  setWritePosition(out);
+  emit8(0x00); emit8(0x61); emit8(0x73); emit8(0x6d); // \0asm
+  emit8(1); emit8(0); emit8(0); emit8(0); // version 1
+
+  let section = beginSection(SECTION_TYPE);
+  emitU32(2);
+  emit8(0x60); emitU32(1); emit8(TYPE_I32); emitU32(1); emit8(TYPE_I32); // unit: (budget) → budget
+  emit8(0x60); emitU32(3); emit8(TYPE_I32); emit8(TYPE_I32); emit8(TYPE_I32); emitU32(1); emit8(TYPE_I32); // helper
+  endSection(section);
+
+  section = beginSection(SECTION_IMPORT);
+  emitU32(2);
+  emitName(0x65); emitName(0x6d); emit8(0x02); emit8(0x00); emitU32(0); // memory, min 0 pages
+  emitName(0x65); emitName(0x68); emit8(0x00); emitU32(1); // helper function, type 1
+  endSection(section);
+
+  section = beginSection(SECTION_FUNCTION);
+  emitU32(count);
+  for (let i: u32 = 0; i < count; i++) emitU32(0);
+  endSection(section);
+
+  section = beginSection(SECTION_EXPORT);
+  emitU32(count);
+  for (let i: u32 = 0; i < count; i++) {
+    emitIndexName(i);
+    emit8(0x00);
+    emitU32(i + 1); // function 0 is the imported helper
+  }
+  endSection(section);
+
+  section = beginSection(SECTION_CODE);
+  emitU32(count);
+  emitBytes(bodies, bodiesLength);
+  endSection(section);
+  return writePosition() - out;
+}

@@ -1,0 +1,694 @@
+// The translator: from a hot entry point, find the blocks reachable by direct jumps inside the
+// same page, and compile them into one WebAssembly function whose dispatch loop runs block after
+// block (so guest loops stay inside the function) until control leaves the unit. Instructions the
+// translator does not handle end a block; the interpreter runs them.
+import {
+  REG_EIP, INSTRUCTION_START, DEC_OPCODE, DEC_MOD, DEC_REG, DEC_RM, DEC_IMM, DEC_SEGMENT, DEC_EA_BASE,
+  DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, ZERO_WORD, REGS, JIT_SCAN,
+  SEG_SS, SEG_ACCESS, SEG_LIMIT, ATTENTION, STAT_JIT_EXITS,
+} from "../layout";
+import { ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN, ACC_DB } from "../cpu/state";
+import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
+import { decode, nextEip } from "../cpu/decoder";
+import { readField } from "../cpu/record";
+import { OPCODE_ATTRS, GROUP_ATTRS } from "../cpu/decode_table.generated";
+import { ATTR_MODRM, ATTR_GROUP, ATTR_UNDEFINED, ATTR_MEM_ONLY, ATTR_LOCKABLE, ATTR_BLOCK_END } from "../cpu/decode_attrs";
+import * as W from "./wasm_writer";
+import { emit8, emitU32, emitConst, emitGet, emitSet, emitMemory, emitLoadField, writePosition, setWritePosition } from "./wasm_writer";
+import {
+  L_BUDGET, L_NEXT, L_EXIT_EIP, L_EXIT_CAUSE, L_LINEAR, L_A, L_B, L_R, L_T, LOCALS, EXIT_BRANCH, EXIT_UNTRANSLATED,
+  EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitSpill, emitExit, emitExitToStack, emitGoToBlock,
+  emitAttentionCheck, emitCallout, emitLinearFromOffset, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
+  forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, emitSetFlagsExplicit,
+} from "./codegen";
+
+const MAX_BLOCKS: u32 = 32;
+const MAX_BLOCK_INSTRUCTIONS: u32 = 64;
+const MAX_INSTRUCTION_BYTES: u32 = 15;
+
+// Why a block ends.
+const END_TRANSFER: u32 = 0; // its last instruction is a jump, call or return (translated)
+const END_UNTRANSLATED: u32 = 1; // the next instruction is left to the interpreter
+const END_CONTINUE: u32 = 2; // it goes on at endEip (size limit): another block or an exit
+
+// The block list of the unit being translated (at JIT_SCAN): start EIP, instruction count,
+// EIP after the block, and why it ends.
+@inline function blockStart(i: u32): u32 { return load<u32>(JIT_SCAN + (i << 2)); }
+@inline function blockCount(i: u32): u32 { return load<u32>(JIT_SCAN + 0x100 + (i << 2)); }
+@inline function blockEnd(i: u32): u32 { return load<u32>(JIT_SCAN + 0x200 + (i << 2)); }
+@inline function blockReason(i: u32): u32 { return load<u32>(JIT_SCAN + 0x300 + (i << 2)); }
+let blocks: u32 = 0;
+
+// The page being translated: EIPs in [pageFirst, pageLimit) lie in it (and in the fetch window),
+// with their bytes at host address hostBase + (eip - pageFirst).
+let pageFirst: u32 = 0;
+let pageLimit: u32 = 0;
+let hostBase: usize = 0;
+// Segments the unit addresses (bit per segment register) and whether it uses the stack.
+let segmentsUsed: u32 = 0;
+let stackUsed: bool = false;
+
+function findBlock(eip: u32): i32 {
+  for (let i: u32 = 0; i < blocks; i++) if (blockStart(i) == eip) return <i32>i;
+  return -1;
+}
+
+function addBlock(eip: u32): void {
+  if (eip < pageFirst || eip >= pageLimit || blocks >= MAX_BLOCKS || findBlock(eip) >= 0) return;
+  store<u32>(JIT_SCAN + (blocks << 2), eip);
+  blocks++;
+}
+
+// ---- Which instructions are translated --------------------------------------------------------
+
+// How the instruction at an EIP is handled inside a unit.
+const NOT_IN_UNIT: u32 = 0; // ends the unit before it: the interpreter runs it outside
+const NATIVE: u32 = 1; // translated to WebAssembly
+const CALLOUT: u32 = 2; // the interpreter runs it from inside the unit (helper call)
+
+// Segment-register loads other than SS (those are block ends): the unit's segment guard would
+// no longer hold after them.
+function loadsSegment(op: u32): bool {
+  return op == 0x07 || op == 0x1f || op == 0xc4 || op == 0xc5 || op == 0x1a1 || op == 0x1a9 || op == 0x1b4 || op == 0x1b5;
+}
+
+/**
+ * How the instruction at `eip` is handled, judged from its bytes and the opcode table alone (so
+ * nothing is decoded that could raise an exception). Native translation covers 32-bit forms of
+ * the common integer instructions; anything else that neither transfers control nor changes
+ * mode runs as a callout.
+ */
+function classify(eip: u32): u32 {
+  if (eip < pageFirst || eip + MAX_INSTRUCTION_BYTES > pageLimit) return NOT_IN_UNIT;
+  let at = hostBase + <usize>(eip - pageFirst);
+  let byte = <u32>load<u8>(at);
+  let prefixes: u32 = 0;
+  let sizeOrRepPrefix = false;
+  let lock = false;
+  for (;;) {
+    const segment = byte == 0x26 || byte == 0x2e || byte == 0x36 || byte == 0x3e || byte == 0x64 || byte == 0x65;
+    const other = byte == 0x66 || byte == 0x67 || byte == 0xf2 || byte == 0xf3;
+    if (!segment && !other && byte != 0xf0) break;
+    if (++prefixes > 4) return NOT_IN_UNIT;
+    if (other) sizeOrRepPrefix = true;
+    if (byte == 0xf0) lock = true;
+    at++;
+    byte = load<u8>(at);
+  }
+  let op = byte;
+  if (op == 0x0f) { at++; op = 0x100 | <u32>load<u8>(at); }
+  const modrm = <u32>load<u8>(at + 1);
+  const reg = (modrm >> 3) & 7;
+  const registerForm = (modrm >> 6) == 3;
+  let attrs = <u32>load<u16>(OPCODE_ATTRS + (op << 1));
+  if ((attrs & ATTR_GROUP) != 0) attrs = <u32>load<u16>(GROUP_ATTRS + (((op << 3) | reg) << 1));
+  if ((attrs & ATTR_UNDEFINED) != 0) return NOT_IN_UNIT;
+  const usesModrm = (attrs & ATTR_MODRM) != 0;
+  if ((attrs & ATTR_MEM_ONLY) != 0 && registerForm) return NOT_IN_UNIT;
+  if (lock && ((attrs & ATTR_LOCKABLE) == 0 || !usesModrm || registerForm)) return NOT_IN_UNIT;
+  if (!sizeOrRepPrefix && !lock && nativelyTranslated(op, reg, registerForm)) return NATIVE;
+  if ((attrs & ATTR_BLOCK_END) != 0 || loadsSegment(op)) return NOT_IN_UNIT;
+  return CALLOUT;
+}
+
+// The instructions translated to WebAssembly (32-bit operand and address size, no prefixes
+// but segment overrides).
+function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
+  if (op >= 0x100) {
+    const second = op & 0xff;
+    return (second >= 0x40 && second <= 0x4f) || (second >= 0x80 && second <= 0x9f) ||
+      second == 0xaf || second == 0xb6 || second == 0xb7 || second == 0xbe || second == 0xbf;
+  }
+  if (op < 0x40) return (op & 7) < 6 && ((op >> 3) & 7) != 2 && ((op >> 3) & 7) != 3; // ALU, not ADC/SBB
+  if (op < 0x60) return true; // INC, DEC, PUSH, POP r32
+  if (op >= 0x70 && op <= 0x7f) return true;
+  if (op >= 0x88 && op <= 0x8b) return true;
+  if (op >= 0x90 && op <= 0x99) return true;
+  if (op >= 0xb0 && op <= 0xbf) return true;
+  switch (op) {
+    case 0x68: case 0x69: case 0x6a: case 0x6b: case 0x84: case 0x85: case 0x87: case 0xa0: case 0xa1:
+    case 0xa2: case 0xa3: case 0xa8: case 0xa9: case 0xc2: case 0xc3: case 0xc9: case 0xe8: case 0xe9:
+    case 0xeb: return true;
+    case 0x80: case 0x81: case 0x83: return reg != 2 && reg != 3;
+    case 0xc1: case 0xd1: return reg == 4 || reg == 5 || reg == 7; // SHL SHR SAR
+    case 0x8d: return !registerForm;
+    case 0xc6: case 0xc7: return reg == 0;
+    case 0xf6: return reg == 0;
+    case 0xf7: return reg == 0 || reg == 2 || reg == 3;
+    case 0xfe: return reg <= 1;
+    case 0xff: return reg <= 1 || reg == 6; // INC, DEC, PUSH
+    default: break;
+  }
+  return false;
+}
+
+/** Decode the instruction at `eip` into the record; returns the EIP after it. */
+function decodeAt(eip: u32): u32 {
+  store<u32>(REG_EIP, eip);
+  decode();
+  return nextEip;
+}
+
+@inline function opcode(): u32 { return readField(DEC_OPCODE); }
+@inline function immediate(): u32 { return readField(DEC_IMM); }
+@inline function signedImmediate8(): u32 { return <u32><i32><i8>readField(DEC_IMM); }
+
+function usesStack(op: u32): bool {
+  return (op >= 0x50 && op <= 0x5f) || op == 0x68 || op == 0x6a || op == 0xe8 || op == 0xc2 || op == 0xc3 ||
+    op == 0xc9 || (op == 0xff && readField(DEC_REG) == 6);
+}
+
+function isJcc(op: u32): bool { return (op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f); }
+
+function branchTarget(op: u32, next: u32): u32 {
+  return next + (op == 0xeb || (op >= 0x70 && op <= 0x7f) ? signedImmediate8() : immediate());
+}
+
+// ---- Finding the blocks -----------------------------------------------------------------------
+
+function scanBlock(index: u32): void {
+  let eip = blockStart(index);
+  let count: u32 = 0;
+  let reason = END_CONTINUE;
+  for (;;) {
+    const kind = classify(eip);
+    if (kind == NOT_IN_UNIT) { reason = END_UNTRANSLATED; break; }
+    const next = decodeAt(eip);
+    count++;
+    if (kind == CALLOUT) {
+      eip = next;
+      if (count >= MAX_BLOCK_INSTRUCTIONS) { addBlock(eip); break; }
+      continue;
+    }
+    const op = opcode();
+    if (readField(DEC_HAS_MEMORY_OPERAND) != 0) segmentsUsed |= 1 << readField(DEC_SEGMENT);
+    if (usesStack(op)) stackUsed = true;
+    eip = next;
+    if (isJcc(op)) { addBlock(branchTarget(op, next)); addBlock(next); reason = END_TRANSFER; break; }
+    if (op == 0xeb || op == 0xe9 || op == 0xe8) { addBlock(branchTarget(op, next)); reason = END_TRANSFER; break; }
+    if (op == 0xc2 || op == 0xc3) { reason = END_TRANSFER; break; }
+    if (count >= MAX_BLOCK_INSTRUCTIONS) { addBlock(eip); break; }
+  }
+  store<u32>(JIT_SCAN + 0x100 + (index << 2), count);
+  store<u32>(JIT_SCAN + 0x200 + (index << 2), eip);
+  store<u32>(JIT_SCAN + 0x300 + (index << 2), reason);
+}
+
+// ---- Operands ---------------------------------------------------------------------------------
+
+function registerOfForm(address: u32): i32 { return address == ZERO_WORD ? -1 : <i32>((address - REGS) >> 2); }
+
+/** Push the offset (effective address) of the ModRM memory operand. */
+function emitModrmOffset(): void {
+  const base = registerOfForm(readField(DEC_EA_BASE));
+  const index = registerOfForm(readField(DEC_EA_INDEX));
+  emitConst(readField(DEC_EA_DISPLACEMENT));
+  if (base >= 0) { emitGet(regLocal(<u32>base)); emit8(W.OP_I32_ADD); }
+  if (index >= 0) {
+    emitGet(regLocal(<u32>index));
+    const scale = readField(DEC_EA_SCALE);
+    if (scale != 0) { emitConst(scale); emit8(W.OP_I32_SHL); }
+    emit8(W.OP_I32_ADD);
+  }
+}
+
+/** L_LINEAR = linear address of the ModRM memory operand. */
+function emitModrmLinear(): void {
+  emitModrmOffset();
+  emitLinearFromOffset(readField(DEC_SEGMENT));
+}
+
+@inline function modIsRegister(): bool { return readField(DEC_MOD) == 3; }
+
+/** Push E (the ModRM r/m operand); for memory, L_LINEAR must be set. */
+function emitReadE(size: u32): void {
+  if (modIsRegister()) emitGetReg(readField(DEC_RM), size);
+  else emitRead(size);
+}
+
+function emitWriteE(size: u32, value: u32): void {
+  if (modIsRegister()) emitSetReg(readField(DEC_RM), size, value);
+  else emitWrite(size, value);
+}
+
+function prepareE(): void { if (!modIsRegister()) emitModrmLinear(); }
+
+// ---- Instructions -----------------------------------------------------------------------------
+
+const ALU_ADD: u32 = 0;
+const ALU_OR: u32 = 1;
+const ALU_AND: u32 = 4;
+const ALU_SUB: u32 = 5;
+const ALU_XOR: u32 = 6;
+const ALU_CMP: u32 = 7;
+
+/** L_R = L_A op L_B and the lazy flags of `operation` (ALU_*). */
+function emitAlu(operation: u32): void {
+  emitGet(L_A);
+  emitGet(L_B);
+  switch (operation) {
+    case ALU_ADD: emit8(W.OP_I32_ADD); break;
+    case ALU_OR: emit8(W.OP_I32_OR); break;
+    case ALU_AND: emit8(W.OP_I32_AND); break;
+    case ALU_XOR: emit8(W.OP_I32_XOR); break;
+    default: emit8(W.OP_I32_SUB); break;
+  }
+  emitSet(L_R);
+}
+
+function aluFlagsKind(operation: u32): u32 {
+  return operation == ALU_ADD ? LAZY_ADD : operation == ALU_SUB || operation == ALU_CMP ? LAZY_SUB : LAZY_LOGIC;
+}
+
+// dst op= src where dst is E (toE) or G; src in L_B already.
+function emitAluOnOperand(operation: u32, size: u32, toE: bool): void {
+  if (toE) emitReadE(size); else emitGetReg(readField(DEC_REG), size);
+  emitSet(L_A);
+  emitAlu(operation);
+  if (operation != ALU_CMP) {
+    if (toE) emitWriteE(size, L_R); else emitSetReg(readField(DEC_REG), size, L_R);
+  }
+  emitSetFlags(aluFlagsKind(operation), size);
+}
+
+function emitPush(valueLocal: u32): void {
+  emitGet(regLocal(4)); emitConst(4); emit8(W.OP_I32_SUB); emitSet(L_T);
+  emitGet(L_T);
+  emitLinearFromOffset(SEG_SS);
+  emitWrite(32, valueLocal);
+  emitGet(L_T); emitSet(regLocal(4));
+}
+
+/** L_R = the dword at SS:ESP, then ESP += 4 + extra. */
+function emitPop(extra: u32): void {
+  emitGet(regLocal(4));
+  emitLinearFromOffset(SEG_SS);
+  emitRead(32);
+  emitSet(L_R);
+  emitGet(regLocal(4)); emitConst(4 + extra); emit8(W.OP_I32_ADD); emitSet(regLocal(4));
+}
+
+// Control goes to `eip`: a block of this unit, or out of it. `fallsInto` is the block laid out
+// next, reached by falling through when nothing is open.
+function emitBranchTo(eip: u32, fallsInto: i32): void {
+  const target = findBlock(eip);
+  if (target >= 0 && target == fallsInto && nesting == currentBlockNesting) return;
+  if (target >= 0) emitGoToBlock(<u32>target);
+  else emitExit(eip, EXIT_BRANCH, 0);
+}
+
+let currentBlockNesting: u32 = 0;
+
+/** Emit one decoded instruction. `fallsInto` is the next block in the layout (or -1). */
+function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
+  const op = opcode();
+  const memory = readField(DEC_HAS_MEMORY_OPERAND) != 0;
+  const reg = readField(DEC_REG);
+  if (op < 0x40) {
+    const operation = (op >> 3) & 7;
+    const size: u32 = (op & 1) == 0 ? 8 : 32;
+    switch (op & 7) {
+      case 0: case 1: {
+        prepareE();
+        emitGetReg(reg, size); emitSet(L_B);
+        emitAluOnOperand(operation, size, true);
+        break;
+      }
+      case 2: case 3: {
+        prepareE();
+        emitReadE(size); emitSet(L_B);
+        emitAluOnOperand(operation, size, false);
+        break;
+      }
+      default: {
+        emitConst(size == 8 ? immediate() & 0xff : immediate()); emitSet(L_B);
+        emitGetReg(0, size); emitSet(L_A);
+        emitAlu(operation);
+        if (operation != ALU_CMP) emitSetReg(0, size, L_R);
+        emitSetFlags(aluFlagsKind(operation), size);
+        break;
+      }
+    }
+  } else if (op < 0x50) {
+    const r = op & 7;
+    const increment = op < 0x48;
+    emitGet(regLocal(r)); emitSet(L_A);
+    emitConst(1); emitSet(L_B);
+    emitGet(L_A); emitConst(1); emit8(increment ? W.OP_I32_ADD : W.OP_I32_SUB); emitSet(L_R);
+    emitGet(L_R); emitSet(regLocal(r));
+    emitSetFlagsKeepCarry(increment, 32);
+  } else if (op < 0x58) {
+    emitGet(regLocal(op & 7)); emitSet(L_B);
+    emitPush(L_B);
+  } else if (op < 0x60) {
+    emitPop(0);
+    emitGet(L_R); emitSet(regLocal(op & 7));
+  } else if (op == 0x68 || op == 0x6a) {
+    emitConst(op == 0x6a ? signedImmediate8() : immediate()); emitSet(L_B);
+    emitPush(L_B);
+  } else if (isJcc(op)) {
+    emitCondition(op & 0xf);
+    open(W.OP_IF);
+    emitBranchTo(branchTarget(op, next), -1);
+    close();
+    emitBranchTo(next, fallsInto);
+  } else if (op >= 0x140 && op <= 0x14f) {
+    prepareE();
+    emitReadE(32); emitSet(L_B);
+    emitCondition(op & 0xf);
+    open(W.OP_IF);
+    emitGet(L_B); emitSet(regLocal(reg));
+    close();
+  } else if (op >= 0x190 && op <= 0x19f) {
+    prepareE();
+    emitCondition(op & 0xf); emitSet(L_R);
+    emitWriteE(8, L_R);
+  } else if (op >= 0xb0 && op <= 0xbf) {
+    emitConst(immediate()); emitSet(L_R);
+    emitSetReg(op & 7, op < 0xb8 ? 8 : 32, L_R);
+  } else if (op >= 0x91 && op <= 0x97) {
+    emitGet(regLocal(0)); emitSet(L_T);
+    emitGet(regLocal(op & 7)); emitSet(regLocal(0));
+    emitGet(L_T); emitSet(regLocal(op & 7));
+  } else {
+    switch (op) {
+      case 0x80: case 0x81: case 0x83: {
+        const size: u32 = op == 0x80 ? 8 : 32;
+        prepareE();
+        emitConst(op == 0x83 ? signedImmediate8() : size == 8 ? immediate() & 0xff : immediate()); emitSet(L_B);
+        emitAluOnOperand(reg, size, true);
+        break;
+      }
+      case 0x84: case 0x85: case 0xa8: case 0xa9: case 0xf6: case 0xf7: {
+        const size: u32 = (op & 1) == 0 ? 8 : 32;
+        if (op == 0xf7 && reg != 0) { translateNotNeg(reg == 2); break; }
+        if (op == 0xa8 || op == 0xa9) { emitGetReg(0, size); emitSet(L_A); }
+        else { prepareE(); emitReadE(size); emitSet(L_A); }
+        if (op == 0x84 || op == 0x85) emitGetReg(reg, size);
+        else emitConst(size == 8 ? immediate() & 0xff : immediate());
+        emitSet(L_B);
+        emitAlu(ALU_AND);
+        emitSetFlags(LAZY_LOGIC, size);
+        break;
+      }
+      case 0x87: {
+        prepareE();
+        emitReadE(32); emitSet(L_A);
+        emitGet(regLocal(reg)); emitSet(L_B);
+        emitWriteE(32, L_B);
+        emitGet(L_A); emitSet(regLocal(reg));
+        break;
+      }
+      case 0x88: case 0x89: {
+        const size: u32 = op == 0x88 ? 8 : 32;
+        prepareE();
+        emitGetReg(reg, size); emitSet(L_R);
+        emitWriteE(size, L_R);
+        break;
+      }
+      case 0x8a: case 0x8b: {
+        const size: u32 = op == 0x8a ? 8 : 32;
+        prepareE();
+        emitReadE(size); emitSet(L_R);
+        emitSetReg(reg, size, L_R);
+        break;
+      }
+      case 0x8d: {
+        emitModrmOffset();
+        emitSet(regLocal(reg));
+        break;
+      }
+      case 0x90: break;
+      case 0x98: {
+        emitGet(regLocal(0)); emit8(W.OP_I32_EXTEND16_S); emitSet(regLocal(0));
+        break;
+      }
+      case 0x99: {
+        emitGet(regLocal(0)); emitConst(31); emit8(W.OP_I32_SHR_S); emitSet(regLocal(2));
+        break;
+      }
+      case 0xc2: case 0xc3: {
+        emitPop(op == 0xc2 ? immediate() & 0xffff : 0);
+        emitGet(L_R);
+        emitExitToStack(EXIT_BRANCH);
+        break;
+      }
+      case 0xc6: case 0xc7: {
+        const size: u32 = op == 0xc6 ? 8 : 32;
+        prepareE();
+        emitConst(size == 8 ? immediate() & 0xff : immediate()); emitSet(L_R);
+        emitWriteE(size, L_R);
+        break;
+      }
+      case 0xe8: {
+        emitConst(next); emitSet(L_B);
+        emitPush(L_B);
+        emitAttentionCheck(branchTarget(op, next));
+        emitBranchTo(branchTarget(op, next), fallsInto);
+        return;
+      }
+      case 0xe9: case 0xeb: {
+        emitBranchTo(branchTarget(op, next), fallsInto);
+        break;
+      }
+      case 0xfe: case 0xff: {
+        const size: u32 = op == 0xfe ? 8 : 32;
+        if (reg == 6) { // PUSH E
+          prepareE();
+          emitReadE(32); emitSet(L_B);
+          emitPush(L_B);
+          break;
+        }
+        const increment = reg == 0;
+        prepareE();
+        emitReadE(size); emitSet(L_A);
+        emitConst(1); emitSet(L_B);
+        emitGet(L_A); emitConst(1); emit8(increment ? W.OP_I32_ADD : W.OP_I32_SUB); emitSet(L_R);
+        emitWriteE(size, L_R);
+        emitSetFlagsKeepCarry(increment, size);
+        break;
+      }
+      case 0xa0: case 0xa1: {
+        const size: u32 = op == 0xa0 ? 8 : 32;
+        emitModrmLinear();
+        emitRead(size); emitSet(L_R);
+        emitSetReg(0, size, L_R);
+        break;
+      }
+      case 0xa2: case 0xa3: {
+        const size: u32 = op == 0xa2 ? 8 : 32;
+        emitModrmLinear();
+        emitGetReg(0, size); emitSet(L_R);
+        emitWrite(size, L_R);
+        break;
+      }
+      case 0xc9: { // LEAVE: ESP = EBP, then POP EBP
+        emitGet(regLocal(5));
+        emitLinearFromOffset(SEG_SS);
+        emitRead(32); emitSet(L_R);
+        emitGet(regLocal(5)); emitConst(4); emit8(W.OP_I32_ADD); emitSet(regLocal(4));
+        emitGet(L_R); emitSet(regLocal(5));
+        break;
+      }
+      case 0xc1: case 0xd1: {
+        const count = op == 0xd1 ? 1 : immediate() & 31;
+        if (count == 0) { emitCallout(); return; } // changes nothing, but still reads and writes E
+        prepareE();
+        emitReadE(32); emitSet(L_A);
+        translateShift(reg, count);
+        emitWriteE(32, L_R);
+        emitSetFlagsExplicit();
+        break;
+      }
+      case 0x69: case 0x6b: case 0x1af: {
+        prepareE();
+        emitReadE(32); emitSet(L_A);
+        if (op == 0x1af) emitGet(regLocal(reg)); else emitConst(op == 0x69 ? immediate() : signedImmediate8());
+        emitSet(L_B);
+        emitGet(L_A); emitGet(L_B); emit8(W.OP_I32_MUL); emitSet(L_R);
+        // CF = OF = the signed product does not fit in 32 bits.
+        emitGet(L_A); emit8(W.OP_I64_EXTEND_I32_S); emitGet(L_B); emit8(W.OP_I64_EXTEND_I32_S); emit8(W.OP_I64_MUL);
+        emitGet(L_R); emit8(W.OP_I64_EXTEND_I32_S);
+        emit8(W.OP_I64_NE);
+        emitConst(0x801); emit8(W.OP_I32_MUL); // CF (bit 0) and OF (bit 11)
+        emitSet(L_T);
+        emitGet(L_R); emitSet(regLocal(reg));
+        emitSetFlagsExplicit();
+        break;
+      }
+      case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: {
+        const size: u32 = (op & 1) == 0 ? 8 : 16;
+        prepareE();
+        emitReadE(size);
+        if (op == 0x1be) emit8(W.OP_I32_EXTEND8_S);
+        if (op == 0x1bf) emit8(W.OP_I32_EXTEND16_S);
+        emitSet(regLocal(reg));
+        break;
+      }
+      default: unreachable();
+    }
+  }
+  emitAttentionCheckAfter(memory || usesStack(op));
+}
+
+// SHL (4), SHR (5) or SAR (7) of L_A by a constant 1..31 into L_R, with CF | OF << 11 in L_T
+// as alu.ts computes them.
+function translateShift(operation: u32, count: u32): void {
+  if (operation == 4) {
+    emitGet(L_A); emitConst(count); emit8(W.OP_I32_SHL); emitSet(L_R);
+    emitGet(L_A); emitConst(32 - count); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND); // CF: last bit out
+    emitTeeCf();
+    emitGet(L_R); emitConst(31); emit8(W.OP_I32_SHR_U); emit8(W.OP_I32_XOR); // OF = MSB(res) ^ CF
+  } else if (operation == 5) {
+    emitGet(L_A); emitConst(count); emit8(W.OP_I32_SHR_U); emitSet(L_R);
+    emitGet(L_A); emitConst(count - 1); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
+    emitTeeCf();
+    emit8(W.OP_DROP);
+    emitGet(L_A); emitGet(L_R); emit8(W.OP_I32_XOR); emitConst(31); emit8(W.OP_I32_SHR_U); // OF = MSB(dst ^ res)
+  } else {
+    emitGet(L_A); emitConst(count); emit8(W.OP_I32_SHR_S); emitSet(L_R);
+    emitGet(L_A); emitConst(count - 1); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
+    emitTeeCf();
+    emit8(W.OP_DROP);
+    emitConst(0);
+  }
+  emitConst(11); emit8(W.OP_I32_SHL);
+  emitGet(L_T); emit8(W.OP_I32_OR);
+  emitSet(L_T);
+}
+
+// Keep the CF just computed in L_T and leave it on the stack.
+function emitTeeCf(): void { emit8(W.OP_LOCAL_TEE); emitU32(L_T); }
+
+// NOT (no flags) or NEG (flags of 0 - x) of a 32-bit E.
+function translateNotNeg(not: bool): void {
+  prepareE();
+  emitReadE(32); emitSet(L_B);
+  emitConst(0); emitSet(L_A);
+  if (not) { emitGet(L_B); emitConst(-1); emit8(W.OP_I32_XOR); emitSet(L_R); }
+  else { emitConst(0); emitGet(L_B); emit8(W.OP_I32_SUB); emitSet(L_R); }
+  emitWriteE(32, L_R);
+  if (!not) emitSetFlags(LAZY_SUB, 32);
+}
+
+// A slow path may have reached a device or written code: look at ATTENTION before going on.
+function emitAttentionCheckAfter(touchedMemory: bool): void {
+  if (touchedMemory) emitAttentionCheck(instructionNext);
+}
+
+// ---- The unit ---------------------------------------------------------------------------------
+
+// Leave without running anything (returns -1) unless every segment the unit addresses is flat
+// (base + offset, 4 GiB limit, readable and writable) and, if it uses the stack, SS is 32-bit.
+function emitSegmentGuard(): void {
+  let any = false;
+  for (let seg: u32 = 0; seg < 6; seg++) {
+    if ((segmentsUsed & (1 << seg)) == 0) continue;
+    emitLoadField(SEG_ACCESS + (seg << 2));
+    emitConst(ACC_UNUSABLE | ACC_NO_READ | ACC_NO_WRITE | ACC_EXPAND_DOWN);
+    emit8(W.OP_I32_AND);
+    emitLoadField(SEG_LIMIT + (seg << 2));
+    emitConst(-1);
+    emit8(W.OP_I32_NE);
+    emit8(W.OP_I32_OR);
+    if (any) emit8(W.OP_I32_OR);
+    any = true;
+  }
+  if (stackUsed) {
+    emitLoadField(SEG_ACCESS + (SEG_SS << 2));
+    emitConst(ACC_DB);
+    emit8(W.OP_I32_AND);
+    emit8(W.OP_I32_EQZ);
+    if (any) emit8(W.OP_I32_OR);
+    any = true;
+  }
+  if (!any) return;
+  emit8(W.OP_IF); emit8(W.BLOCK_VOID);
+  emitConst(-1);
+  emit8(W.OP_RETURN);
+  emit8(W.OP_END);
+}
+
+function emitBlockEntry(index: u32): void {
+  const count = blockCount(index);
+  emitLoadField(ATTENTION);
+  emitGet(L_BUDGET); emitConst(count); emit8(W.OP_I32_LT_S);
+  emit8(W.OP_I32_OR);
+  open(W.OP_IF);
+  emitExit(blockStart(index), EXIT_BOUNDARY, 0);
+  close();
+  emitGet(L_BUDGET); emitConst(count); emit8(W.OP_I32_SUB); emitSet(L_BUDGET);
+}
+
+function emitBlock(index: u32): void {
+  setNesting(blocks - 1 - index);
+  currentBlockNesting = nesting;
+  forgetFlags();
+  const count = blockCount(index);
+  const fallsInto: i32 = index + 1 < blocks ? <i32>(index + 1) : -1;
+  if (count > 0) emitBlockEntry(index);
+  let eip = blockStart(index);
+  for (let i: u32 = 0; i < count; i++) {
+    const kind = classify(eip);
+    const next = decodeAt(eip);
+    setInstruction(eip, next, count - i - 1);
+    if (kind == CALLOUT) emitCallout();
+    else translateInstruction(eip, next, fallsInto);
+    eip = next;
+  }
+  const reason = blockReason(index);
+  if (reason == END_UNTRANSLATED) emitExit(eip, EXIT_UNTRANSLATED, 0);
+  else if (reason == END_CONTINUE) emitBranchTo(eip, fallsInto);
+}
+
+/**
+ * Translate the unit entered at `entryEip` (in the current fetch window, whose bytes for EIPs
+ * [first, limit) start at host address `host`). Writes the function body (locals, code, end)
+ * at `out` and returns its length, or 0 if not even the first instruction can be translated.
+ */
+export function translateUnit(entryEip: u32, first: u32, limit: u32, host: usize, user: bool, out: usize): usize {
+  pageFirst = first;
+  pageLimit = limit;
+  hostBase = host;
+  if (classify(entryEip) == NOT_IN_UNIT) return 0;
+  const savedEip = load<u32>(REG_EIP);
+  const savedStart = load<u32>(INSTRUCTION_START);
+  setUserMode(user);
+  segmentsUsed = 0;
+  stackUsed = false;
+  blocks = 0;
+  addBlock(entryEip);
+  for (let i: u32 = 0; i < blocks; i++) scanBlock(i);
+
+  setWritePosition(out);
+  emitU32(1); emitU32(LOCALS); emit8(W.TYPE_I32);
+  emitSegmentGuard();
+  emitLoadState();
+  setNesting(0);
+  emit8(W.OP_BLOCK); emit8(W.BLOCK_VOID); // exit
+  emit8(W.OP_LOOP); emit8(W.BLOCK_VOID); // dispatch
+  for (let i: u32 = 0; i < blocks; i++) { emit8(W.OP_BLOCK); emit8(W.BLOCK_VOID); }
+  emitGet(L_NEXT);
+  emit8(W.OP_BR_TABLE);
+  emitU32(blocks);
+  for (let i: u32 = 0; i < blocks; i++) emitU32(i);
+  emitU32(0);
+  for (let i: u32 = 0; i < blocks; i++) {
+    emit8(W.OP_END);
+    emitBlock(i);
+  }
+  emit8(W.OP_END); // dispatch loop (never falls out: every block ends in a branch)
+  emit8(W.OP_END); // exit block
+  emitSpill();
+  emitConst(0); emitGet(L_EXIT_EIP); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
+  emitGet(L_EXIT_CAUSE); emitConst(2); emit8(W.OP_I32_SHL);
+  emitGet(L_EXIT_CAUSE); emitConst(2); emit8(W.OP_I32_SHL); emitMemory(W.OP_I32_LOAD, 2, STAT_JIT_EXITS);
+  emitConst(1); emit8(W.OP_I32_ADD);
+  emitMemory(W.OP_I32_STORE, 2, STAT_JIT_EXITS);
+  emitGet(L_BUDGET);
+  emit8(W.OP_END);
+
+  store<u32>(REG_EIP, savedEip);
+  store<u32>(INSTRUCTION_START, savedStart);
+  return writePosition() - out;
+}

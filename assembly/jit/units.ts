@@ -1,0 +1,150 @@
+// The translation cache: entry points (physical EIP, linear EIP, privilege) → a slot of the
+// function table holding the unit's compiled code, with a hotness count before translation.
+// Direct-mapped: a colliding entry point evicts the old unit. A unit is dropped when its code
+// page is written (the page's write generation moved on) and translated again once hot.
+import {
+  REG_EIP, CPL, SEG_CS, JIT_UNITS, JIT_UNIT_ENTRIES, JIT_UNIT_ENTRY_BYTES, JIT_BODY, JIT_OUTPUT, JIT_FREE_SLOTS,
+  JIT_FIRST_SLOT, JIT_SLOTS, STAT_JIT_UNITS, STAT_JIT_INVALIDATIONS, STAT_JIT_EVICTIONS, STAT_JIT_TRANSLATED,
+  STAT_JIT_BYTES, GUEST_RAM,
+} from "../layout";
+import { segAccess, segBase, segLimit, ACC_DB } from "../cpu/state";
+import { windowPhysical } from "../cpu/decoder";
+import { codePageInfo, markCodePage } from "../mmu/code_pages";
+import { tlbEntry, tlbReadMask, TLB_VALID } from "../mmu/tlb";
+import { ramBytes } from "../mmu/physical";
+import { hostCompileModule } from "../host";
+import { translateUnit } from "./translate";
+import { writeModule } from "./module_writer";
+import { patchU32 } from "./wasm_writer";
+
+// Entries into an entry point before it is translated; 0 turns translation off.
+let threshold: u32 = 0;
+export function setJitThreshold(entries: u32): void { threshold = entries; }
+@inline export function jitEnabled(): bool { return threshold != 0; }
+
+const UNTRANSLATABLE: i32 = -1;
+
+@inline function entryFor(physical: u32, eip: u32): usize {
+  const hash = ((physical ^ (eip << 7)) * 0x9e3779b1) >>> 18; // 14 bits
+  return <usize>JIT_UNITS + <usize>(hash & (JIT_UNIT_ENTRIES - 1)) * <usize>JIT_UNIT_ENTRY_BYTES;
+}
+
+// Table slots: never used ones from nextSlot up, then a stack of returned ones.
+let nextSlot: i32 = JIT_FIRST_SLOT;
+let freeSlots: u32 = 0;
+
+function allocateSlot(): i32 {
+  if (freeSlots > 0) {
+    freeSlots--;
+    return load<i32>(JIT_FREE_SLOTS + (freeSlots << 2));
+  }
+  if (nextSlot < JIT_FIRST_SLOT + JIT_SLOTS) return nextSlot++;
+  return -1;
+}
+
+function releaseSlot(slot: i32): void {
+  store<i32>(JIT_FREE_SLOTS + (freeSlots << 2), slot);
+  freeSlots++;
+}
+
+/** Forget every unit (guest RAM rewritten by the host, or the slot pool is exhausted). */
+export function jitFlush(): void {
+  memory.fill(JIT_UNITS, 0, JIT_UNIT_ENTRIES * JIT_UNIT_ENTRY_BYTES);
+  nextSlot = JIT_FIRST_SLOT;
+  freeSlots = 0;
+}
+
+@inline function bump(counter: u32, by: u32): void { store<u32>(counter, load<u32>(counter) + by); }
+
+/**
+ * At a block start in the interpreter: run the unit for CS:EIP if there is one, counting toward
+ * translation otherwise. Returns the budget left after the unit ran, or -1 if nothing ran.
+ */
+export function jitEnter(budget: i32): i32 {
+  const eip = load<u32>(REG_EIP);
+  if ((segAccess(SEG_CS) & ACC_DB) == 0) return -1;
+  let physical = windowPhysical(eip);
+  if (physical < 0) physical = physicalFromTlb(eip);
+  if (physical < 0) return -1;
+  const mode: u32 = load<u32>(CPL) == 3 ? 3 : 2; // bit 1: entry in use; bit 0: user mode
+  const entry = entryFor(<u32>physical, eip);
+  const generation = codePageInfo(<u32>physical >>> 12);
+  if (load<u32>(entry) != <u32>physical || load<u32>(entry, 4) != eip || load<u32>(entry, 8) != mode) {
+    const old = load<i32>(entry, 12);
+    if (old > 0) { releaseSlot(old); bump(STAT_JIT_EVICTIONS, 1); }
+    store<u32>(entry, <u32>physical);
+    store<u32>(entry, eip, 4);
+    store<u32>(entry, mode, 8);
+    store<i32>(entry, 0, 12);
+    store<u32>(entry, generation, 16);
+    store<u32>(entry, 0, 20);
+  }
+  let slot = load<i32>(entry, 12);
+  if (load<u32>(entry, 16) != generation) {
+    // The page was written since: the unit (or the verdict that nothing here translates) is stale.
+    if (slot > 0) { releaseSlot(slot); bump(STAT_JIT_INVALIDATIONS, 1); }
+    store<i32>(entry, 0, 12);
+    store<u32>(entry, generation, 16);
+    store<u32>(entry, 0, 20);
+    slot = 0;
+  }
+  if (slot == UNTRANSLATABLE) return -1;
+  if (slot == 0) {
+    const count = load<u32>(entry, 20) + 1;
+    store<u32>(entry, count, 20);
+    if (count < threshold) return -1;
+    slot = translate(eip, <u32>physical, mode == 3);
+    // (A full slot pool flushed the table while translating: fill the entry in again.)
+    store<u32>(entry, <u32>physical);
+    store<u32>(entry, eip, 4);
+    store<u32>(entry, mode, 8);
+    store<i32>(entry, slot, 12);
+    store<u32>(entry, codePageInfo(<u32>physical >>> 12), 16);
+    if (slot <= 0) return -1;
+  }
+  const left = call_indirect<i32>(<u32>slot, budget);
+  if (left > 0 || left == 0) store<u64>(STAT_JIT_TRANSLATED, load<u64>(STAT_JIT_TRANSLATED) + <u64>(budget - left));
+  return left;
+}
+
+// Physical address of CS:EIP from a TLB entry that allows the fetch (RAM only), or -1: the
+// instruction fetch window covers only the page the interpreter last read, and calls and returns
+// from translated code land in other pages.
+function physicalFromTlb(eip: u32): i32 {
+  if (eip > segLimit(SEG_CS)) return -1;
+  const linear = segBase(SEG_CS) + eip;
+  const entry = tlbEntry(linear);
+  if ((entry & tlbReadMask) != TLB_VALID) return -1;
+  const physical = (entry & 0xfffff000) | (linear & 0xfff);
+  return physical < ramBytes ? <i32>physical : -1;
+}
+
+// Translate and install the unit at `eip`; returns its slot, or UNTRANSLATABLE.
+function translate(eip: u32, physical: u32, user: bool): i32 {
+  // The EIPs of this page (cut by the CS limit), and where their bytes are.
+  const pageOffset = (segBase(SEG_CS) + eip) & 0xfff;
+  const first = eip >= pageOffset ? eip - pageOffset : 0;
+  const pageEnd = <u64>eip + <u64>(0x1000 - pageOffset);
+  const limitEnd = <u64>segLimit(SEG_CS) + 1;
+  const limit = <u32>(pageEnd < limitEnd ? pageEnd : limitEnd);
+  // Writes to the page must bump its generation from now on (so the unit is dropped).
+  markCodePage(physical >>> 12);
+  const host = <usize>GUEST_RAM + <usize>physical - <usize>(eip - first);
+  const bodyLength = translateUnit(eip, first, limit, host, user, JIT_BODY + 5);
+  if (bodyLength == 0) return UNTRANSLATABLE;
+  patchU32(JIT_BODY, <u32>bodyLength);
+  const moduleLength = writeModule(JIT_OUTPUT, JIT_BODY, bodyLength + 5, 1);
+  let slot = allocateSlot();
+  if (slot < 0) {
+    bump(STAT_JIT_EVICTIONS, JIT_SLOTS);
+    jitFlush();
+    slot = allocateSlot();
+  }
+  if (!hostCompileModule(JIT_OUTPUT, <i32>moduleLength, slot)) {
+    releaseSlot(slot);
+    return UNTRANSLATABLE;
+  }
+  bump(STAT_JIT_UNITS, 1);
+  bump(STAT_JIT_BYTES, <u32>moduleLength);
+  return slot;
+}
