@@ -2,11 +2,11 @@
 // spill that makes guest state precise, memory accesses with the TLB fast path inline, and
 // condition codes computed straight from the last flag-setting operation when it is known.
 import {
-  REGS, REG_EIP, REG_EFLAGS, FLAGS_LAZY_MASK, FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES,
+  REGS, REG_EIP, REG_EFLAGS, FLAGS_LAZY_MASK, FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_CARRY_IN,
   INSTRUCTION_START, JIT_FAULT_BUDGET, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE,
 } from "../layout";
 import { FLAGS_ARITH, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_SF, FLAG_ZF, FLAG_PF } from "../cpu/state";
-import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
+import { LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC } from "../cpu/flags";
 import { TLB_VALID, TLB_NO_USER, TLB_MMIO, TLB_HAS_CODE, TLB_READONLY_USER, TLB_READONLY_SUPERVISOR } from "../mmu/tlb";
 import * as W from "./wasm_writer";
 import { emit8, emitConst, emitGet, emitSet, emitTee, emitBr, emitMemory, emitLoadField, emitStoreField } from "./wasm_writer";
@@ -30,7 +30,8 @@ export const L_A: u32 = 21; // scratch: first operand
 export const L_B: u32 = 22; // scratch: second operand
 export const L_R: u32 = 23; // scratch: result
 export const L_T: u32 = 24; // scratch
-export const LOCALS: u32 = 24; // declared locals (1..24)
+export const L_FLAGS_CARRY_IN: u32 = 25;
+export const LOCALS: u32 = 25; // declared locals (1..25)
 
 // Exit causes (STAT_JIT_EXITS index).
 export const EXIT_BRANCH: u32 = 0; // a jump or return to code outside the unit
@@ -108,8 +109,8 @@ export function emitSetReg(r: u32, size: u32, value: u32): void {
   emitSet(regLocal(r));
 }
 
-const FLAG_LOCALS: StaticArray<u32> = [L_FLAGS_OP, L_FLAGS_SIZE, L_FLAGS_DST, L_FLAGS_SRC, L_FLAGS_RES, L_FLAGS_MASK, L_EFLAGS];
-const FLAG_FIELDS: StaticArray<u32> = [FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_LAZY_MASK, REG_EFLAGS];
+const FLAG_LOCALS: StaticArray<u32> = [L_FLAGS_OP, L_FLAGS_SIZE, L_FLAGS_DST, L_FLAGS_SRC, L_FLAGS_RES, L_FLAGS_MASK, L_EFLAGS, L_FLAGS_CARRY_IN];
+const FLAG_FIELDS: StaticArray<u32> = [FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_LAZY_MASK, REG_EFLAGS, FLAGS_CARRY_IN];
 
 /** Guest registers and flags from the state block into locals (unit entry). */
 export function emitLoadState(): void {
@@ -294,6 +295,24 @@ export function emitSetFlags(kind: u32, size: u32): void {
   knownSize = size;
 }
 
+/** ADC/SBB: like emitSetFlags, with the carry in (0 or 1) from L_T. */
+export function emitSetFlagsWithCarry(add: bool, size: u32): void {
+  emitSetFlags(add ? LAZY_ADC : LAZY_SBB, size);
+  emitGet(L_T); emitSet(L_FLAGS_CARRY_IN);
+}
+
+/**
+ * ROL/ROR: CF and OF (bits 0 and 11 of L_T) set explicitly, the other flags left as they were
+ * (alu.ts setFlagBits).
+ */
+export function emitSetCarryOverflow(): void {
+  emitGet(L_EFLAGS); emitConst(~(FLAG_CF | FLAG_OF)); emit8(W.OP_I32_AND);
+  emitGet(L_T); emit8(W.OP_I32_OR);
+  emitSet(L_EFLAGS);
+  emitGet(L_FLAGS_MASK); emitConst(~(FLAG_CF | FLAG_OF)); emit8(W.OP_I32_AND); emitSet(L_FLAGS_MASK);
+  knownKind = KNOWN_NONE;
+}
+
 /** INC/DEC: CF is materialised into EFLAGS and kept; the rest is lazy. */
 export function emitSetFlagsKeepCarry(increment: bool, size: u32): void {
   emitGet(L_EFLAGS); emitConst(~FLAG_CF); emit8(W.OP_I32_AND);
@@ -333,7 +352,7 @@ function emitSign(): void { emitShifted(L_FLAGS_RES); emitConst(31); emit8(W.OP_
 function emitOverflow(): void {
   if (knownKind == <i32>LAZY_LOGIC) { emitConst(0); return; }
   if (knownKind == KNOWN_EXPLICIT) { emitGet(L_EFLAGS); emitConst(11); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND); return; }
-  const add = knownKind == <i32>LAZY_ADD || knownKind == KNOWN_INC;
+  const add = knownKind == <i32>LAZY_ADD || knownKind == <i32>LAZY_ADC || knownKind == KNOWN_INC;
   // ADD: (dst ^ res) & (src ^ res); SUB: (dst ^ src) & (dst ^ res); sign bit of the size.
   emitGet(L_FLAGS_DST); emitGet(add ? L_FLAGS_RES : L_FLAGS_SRC); emit8(W.OP_I32_XOR);
   emitGet(add ? L_FLAGS_SRC : L_FLAGS_DST); emitGet(L_FLAGS_RES); emit8(W.OP_I32_XOR);
@@ -350,6 +369,15 @@ export function emitCarry(): void {
   if (knownKind == <i32>LAZY_LOGIC) { emitConst(0); return; }
   if (knownKind == <i32>LAZY_ADD) { emitShifted(L_FLAGS_RES); emitShifted(L_FLAGS_DST); emit8(W.OP_I32_LT_U); return; }
   if (knownKind == <i32>LAZY_SUB) { emitShifted(L_FLAGS_DST); emitShifted(L_FLAGS_SRC); emit8(W.OP_I32_LT_U); return; }
+  if (knownKind == <i32>LAZY_ADC || knownKind == <i32>LAZY_SBB) {
+    // With a carry in, equality also carries (or borrows): res <= dst, dst <= src.
+    const adc = knownKind == <i32>LAZY_ADC;
+    emitShifted(adc ? L_FLAGS_RES : L_FLAGS_DST); emitShifted(adc ? L_FLAGS_DST : L_FLAGS_SRC); emit8(W.OP_I32_LE_U);
+    emitShifted(adc ? L_FLAGS_RES : L_FLAGS_DST); emitShifted(adc ? L_FLAGS_DST : L_FLAGS_SRC); emit8(W.OP_I32_LT_U);
+    emitGet(L_FLAGS_CARRY_IN);
+    emit8(W.OP_SELECT);
+    return;
+  }
   emitSpillFlags();
   emitConst(HELPER_GET_CF); emitConst(0); emitConst(0);
   emit8(W.OP_CALL); emit8(0);

@@ -9,6 +9,7 @@ import {
 } from "../layout";
 import { ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN, ACC_DB } from "../cpu/state";
 import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
+import { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP } from "../cpu/alu";
 import { decode, nextEip } from "../cpu/decoder";
 import { readField } from "../cpu/record";
 import { OPCODE_ATTRS, GROUP_ATTRS } from "../cpu/decode_table.generated";
@@ -20,6 +21,7 @@ import {
   EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitSpill, emitExit, emitExitToStack, emitGoToBlock,
   emitAttentionCheck, emitCallout, emitLinearFromOffset, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
   forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, emitSetFlagsExplicit,
+  emitSetFlagsWithCarry, emitSetCarryOverflow, emitCarry,
 } from "./codegen";
 
 const MAX_BLOCKS: u32 = 32;
@@ -119,7 +121,7 @@ function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
     return (second >= 0x40 && second <= 0x4f) || (second >= 0x80 && second <= 0x9f) ||
       second == 0xaf || second == 0xb6 || second == 0xb7 || second == 0xbe || second == 0xbf;
   }
-  if (op < 0x40) return (op & 7) < 6 && ((op >> 3) & 7) != 2 && ((op >> 3) & 7) != 3; // ALU, not ADC/SBB
+  if (op < 0x40) return (op & 7) < 6; // ALU
   if (op < 0x60) return true; // INC, DEC, PUSH, POP r32
   if (op >= 0x70 && op <= 0x7f) return true;
   if (op >= 0x88 && op <= 0x8b) return true;
@@ -129,8 +131,9 @@ function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
     case 0x68: case 0x69: case 0x6a: case 0x6b: case 0x84: case 0x85: case 0x87: case 0xa0: case 0xa1:
     case 0xa2: case 0xa3: case 0xa8: case 0xa9: case 0xc2: case 0xc3: case 0xc9: case 0xe8: case 0xe9:
     case 0xeb: return true;
-    case 0x80: case 0x81: case 0x83: return reg != 2 && reg != 3;
-    case 0xc1: case 0xd1: return reg == 4 || reg == 5 || reg == 7; // SHL SHR SAR
+    case 0x80: case 0x81: case 0x83: return true;
+    case 0xc1: case 0xd1: return reg != 2 && reg != 3 && reg != 6; // ROL ROR SHL SHR SAR
+    case 0xd3: return registerForm && (reg == 4 || reg == 5 || reg == 7); // SHL SHR SAR r32, CL
     case 0x8d: return !registerForm;
     case 0xc6: case 0xc7: return reg == 0;
     case 0xf6: return reg == 0;
@@ -235,15 +238,17 @@ function prepareE(): void { if (!modIsRegister()) emitModrmLinear(); }
 
 // ---- Instructions -----------------------------------------------------------------------------
 
-const ALU_ADD: u32 = 0;
-const ALU_OR: u32 = 1;
-const ALU_AND: u32 = 4;
-const ALU_SUB: u32 = 5;
-const ALU_XOR: u32 = 6;
-const ALU_CMP: u32 = 7;
-
-/** L_R = L_A op L_B and the lazy flags of `operation` (ALU_*). */
+/** L_R = L_A op L_B (ALU_*); for ADC and SBB the carry in goes to L_T first. */
 function emitAlu(operation: u32): void {
+  if (operation == ALU_ADC || operation == ALU_SBB) {
+    emitCarry(); emitSet(L_T);
+    emitGet(L_A); emitGet(L_B);
+    emit8(operation == ALU_ADC ? W.OP_I32_ADD : W.OP_I32_SUB);
+    emitGet(L_T);
+    emit8(operation == ALU_ADC ? W.OP_I32_ADD : W.OP_I32_SUB);
+    emitSet(L_R);
+    return;
+  }
   emitGet(L_A);
   emitGet(L_B);
   switch (operation) {
@@ -256,8 +261,10 @@ function emitAlu(operation: u32): void {
   emitSet(L_R);
 }
 
-function aluFlagsKind(operation: u32): u32 {
-  return operation == ALU_ADD ? LAZY_ADD : operation == ALU_SUB || operation == ALU_CMP ? LAZY_SUB : LAZY_LOGIC;
+// The lazy flags of an ALU operation whose operands are in L_A, L_B and result in L_R.
+function emitAluFlags(operation: u32, size: u32): void {
+  if (operation == ALU_ADC || operation == ALU_SBB) { emitSetFlagsWithCarry(operation == ALU_ADC, size); return; }
+  emitSetFlags(operation == ALU_ADD ? LAZY_ADD : operation == ALU_SUB || operation == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, size);
 }
 
 // dst op= src where dst is E (toE) or G; src in L_B already.
@@ -268,7 +275,7 @@ function emitAluOnOperand(operation: u32, size: u32, toE: bool): void {
   if (operation != ALU_CMP) {
     if (toE) emitWriteE(size, L_R); else emitSetReg(readField(DEC_REG), size, L_R);
   }
-  emitSetFlags(aluFlagsKind(operation), size);
+  emitAluFlags(operation, size);
 }
 
 function emitPush(valueLocal: u32): void {
@@ -325,7 +332,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         emitGetReg(0, size); emitSet(L_A);
         emitAlu(operation);
         if (operation != ALU_CMP) emitSetReg(0, size, L_R);
-        emitSetFlags(aluFlagsKind(operation), size);
+        emitAluFlags(operation, size);
         break;
       }
     }
@@ -495,9 +502,29 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         if (count == 0) { emitCallout(); return; } // changes nothing, but still reads and writes E
         prepareE();
         emitReadE(32); emitSet(L_A);
-        translateShift(reg, count);
+        if (reg <= 1) {
+          translateRotate(reg == 0, count);
+          emitWriteE(32, L_R);
+          emitSetCarryOverflow();
+          break;
+        }
+        emitConst(count); emitSet(L_B);
+        translateShift(reg);
         emitWriteE(32, L_R);
         emitSetFlagsExplicit();
+        break;
+      }
+      case 0xd3: { // SHL/SHR/SAR r32, CL: nothing happens for a count of 0
+        const r = readField(DEC_RM);
+        emitGet(regLocal(1)); emitConst(31); emit8(W.OP_I32_AND); emitSet(L_B);
+        emitGet(L_B);
+        open(W.OP_IF);
+        emitGet(regLocal(r)); emitSet(L_A);
+        translateShift(reg);
+        emitGet(L_R); emitSet(regLocal(r));
+        emitSetFlagsExplicit();
+        close();
+        forgetFlags();
         break;
       }
       case 0x69: case 0x6b: case 0x1af: {
@@ -531,23 +558,46 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
   emitAttentionCheckAfter(memory || usesStack(op));
 }
 
-// SHL (4), SHR (5) or SAR (7) of L_A by a constant 1..31 into L_R, with CF | OF << 11 in L_T
-// as alu.ts computes them.
-function translateShift(operation: u32, count: u32): void {
+// ROL or ROR of L_A by a constant 1..31 into L_R, with CF | OF << 11 in L_T (alu.ts).
+function translateRotate(left: bool, count: u32): void {
+  emitGet(L_A); emitConst(count); emit8(left ? W.OP_I32_ROTL : W.OP_I32_ROTR); emitSet(L_R);
+  if (left) {
+    emitGet(L_R); emitConst(1); emit8(W.OP_I32_AND); emitTeeCf(); // CF = LSB(res)
+    emitGet(L_R); emitConst(31); emit8(W.OP_I32_SHR_U); emit8(W.OP_I32_XOR); // OF = MSB(res) ^ CF
+  } else {
+    emitGet(L_R); emitConst(31); emit8(W.OP_I32_SHR_U); emitTeeCf(); // CF = MSB(res)
+    emit8(W.OP_DROP);
+    emitGet(L_R); emitGet(L_R); emitConst(1); emit8(W.OP_I32_SHL); emit8(W.OP_I32_XOR); emitConst(31); emit8(W.OP_I32_SHR_U);
+  }
+  emitConst(11); emit8(W.OP_I32_SHL);
+  emitGet(L_T); emit8(W.OP_I32_OR);
+  emitSet(L_T);
+}
+
+// L_B minus `delta`: the count, or a bit position derived from it.
+function emitCountMinus(delta: u32): void {
+  emitGet(L_B);
+  if (delta != 0) { emitConst(delta); emit8(W.OP_I32_SUB); }
+}
+
+// SHL (4), SHR (5) or SAR (7) of L_A by L_B (1..31) into L_R, with CF | OF << 11 in L_T as
+// alu.ts computes them.
+function translateShift(operation: u32): void {
   if (operation == 4) {
-    emitGet(L_A); emitConst(count); emit8(W.OP_I32_SHL); emitSet(L_R);
-    emitGet(L_A); emitConst(32 - count); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND); // CF: last bit out
+    emitGet(L_A); emitGet(L_B); emit8(W.OP_I32_SHL); emitSet(L_R);
+    emitGet(L_A); emitConst(32); emitGet(L_B); emit8(W.OP_I32_SUB); emit8(W.OP_I32_SHR_U); // CF: last bit out
+    emitConst(1); emit8(W.OP_I32_AND);
     emitTeeCf();
     emitGet(L_R); emitConst(31); emit8(W.OP_I32_SHR_U); emit8(W.OP_I32_XOR); // OF = MSB(res) ^ CF
   } else if (operation == 5) {
-    emitGet(L_A); emitConst(count); emit8(W.OP_I32_SHR_U); emitSet(L_R);
-    emitGet(L_A); emitConst(count - 1); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
+    emitGet(L_A); emitGet(L_B); emit8(W.OP_I32_SHR_U); emitSet(L_R);
+    emitGet(L_A); emitCountMinus(1); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
     emitTeeCf();
     emit8(W.OP_DROP);
     emitGet(L_A); emitGet(L_R); emit8(W.OP_I32_XOR); emitConst(31); emit8(W.OP_I32_SHR_U); // OF = MSB(dst ^ res)
   } else {
-    emitGet(L_A); emitConst(count); emit8(W.OP_I32_SHR_S); emitSet(L_R);
-    emitGet(L_A); emitConst(count - 1); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
+    emitGet(L_A); emitGet(L_B); emit8(W.OP_I32_SHR_S); emitSet(L_R);
+    emitGet(L_A); emitCountMinus(1); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
     emitTeeCf();
     emit8(W.OP_DROP);
     emitConst(0);

@@ -1,6 +1,7 @@
 // The translation cache: entry points (physical EIP, linear EIP, privilege) → a slot of the
 // function table holding the unit's compiled code, with a hotness count before translation.
-// Direct-mapped: a colliding entry point evicts the old unit. A unit is dropped when its code
+// Two-way set associative: a new entry point takes the way without a unit if there is one, and
+// otherwise evicts the unit in the first way. A unit is dropped when its code
 // page is written (the page's write generation moved on) and translated again once hot.
 import {
   REG_EIP, CPL, SEG_CS, JIT_UNITS, JIT_UNIT_ENTRIES, JIT_UNIT_ENTRY_BYTES, JIT_BODY, JIT_OUTPUT, JIT_FREE_SLOTS,
@@ -24,9 +25,14 @@ export function setJitThreshold(entries: u32): void { threshold = entries; }
 
 const UNTRANSLATABLE: i32 = -1;
 
-@inline function entryFor(physical: u32, eip: u32): usize {
+// The first way of the set for an entry point (the second follows it).
+@inline function setFor(physical: u32, eip: u32): usize {
   const hash = ((physical ^ (eip << 7)) * 0x9e3779b1) >>> 18; // 14 bits
-  return <usize>JIT_UNITS + <usize>(hash & (JIT_UNIT_ENTRIES - 1)) * <usize>JIT_UNIT_ENTRY_BYTES;
+  return <usize>JIT_UNITS + <usize>(hash & (JIT_UNIT_ENTRIES - 2)) * <usize>JIT_UNIT_ENTRY_BYTES;
+}
+
+@inline function holds(entry: usize, physical: u32, eip: u32, mode: u32): bool {
+  return load<u32>(entry) == physical && load<u32>(entry, 4) == eip && load<u32>(entry, 8) == mode;
 }
 
 // Table slots: never used ones from nextSlot up, then a stack of returned ones.
@@ -67,9 +73,13 @@ export function jitEnter(budget: i32): i32 {
   if (physical < 0) physical = physicalFromTlb(eip);
   if (physical < 0) return -1;
   const mode: u32 = load<u32>(CPL) == 3 ? 3 : 2; // bit 1: entry in use; bit 0: user mode
-  const entry = entryFor(<u32>physical, eip);
+  let entry = setFor(<u32>physical, eip);
   const generation = codePageInfo(<u32>physical >>> 12);
-  if (load<u32>(entry) != <u32>physical || load<u32>(entry, 4) != eip || load<u32>(entry, 8) != mode) {
+  if (!holds(entry, <u32>physical, eip, mode)) {
+    const second = entry + JIT_UNIT_ENTRY_BYTES;
+    if (holds(second, <u32>physical, eip, mode) || load<i32>(entry, 12) > 0) entry = second;
+  }
+  if (!holds(entry, <u32>physical, eip, mode)) {
     const old = load<i32>(entry, 12);
     if (old > 0) { releaseSlot(old); bump(STAT_JIT_EVICTIONS, 1); }
     store<u32>(entry, <u32>physical);

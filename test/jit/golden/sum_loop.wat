@@ -29,6 +29,7 @@
   (local $22 i32)
   (local $23 i32)
   (local $24 i32)
+  (local $25 i32)
   (local.set $1
    (i32.load offset=1024
     (i32.const 0)
@@ -101,6 +102,11 @@
   )
   (local.set $15
    (i32.load offset=1060
+    (i32.const 0)
+   )
+  )
+  (local.set $25
+   (i32.load offset=1088
     (i32.const 0)
    )
   )
@@ -479,6 +485,10 @@
       (i32.const 0)
       (local.get $15)
      )
+     (i32.store offset=1088
+      (i32.const 0)
+      (local.get $25)
+     )
      (i32.store offset=1056
       (i32.const 0)
       (i32.const 1048588)
@@ -569,6 +579,11 @@
      )
      (local.set $15
       (i32.load offset=1060
+       (i32.const 0)
+      )
+     )
+     (local.set $25
+      (i32.load offset=1088
        (i32.const 0)
       )
      )
@@ -694,6 +709,10 @@
   (i32.store offset=1060
    (i32.const 0)
    (local.get $15)
+  )
+  (i32.store offset=1088
+   (i32.const 0)
+   (local.get $25)
   )
   (i32.store offset=1056
    (i32.const 0)
