@@ -19,7 +19,7 @@
 @external("host", "unwind") export declare function hostUnwind(): void;
 /**
  * Compile the WebAssembly module of `length` bytes at `address` (jit/module_writer.ts) and put
- * its function into table slot `slot`. Returns false if the host could not (the unit then stays
- * interpreted).
+ * its `count` functions into the table slots listed (i32 each) at `slots`. Returns false if the
+ * host could not (those units then stay interpreted).
  */
-@external("host", "compileModule") export declare function hostCompileModule(address: usize, length: i32, slot: i32): bool;
+@external("host", "compileModule") export declare function hostCompileModule(address: usize, length: i32, slots: usize, count: u32): bool;

@@ -7,7 +7,7 @@ import {
 } from "./layout";
 import { setRamSize, ramBytes } from "./mmu/physical";
 import { tlbFlush } from "./mmu/tlb";
-import { clearCodePages, noteCodeWrite } from "./mmu/code_pages";
+import { clearCodePages, noteHostWrite, setTranslatedInfoBase } from "./mmu/code_pages";
 import { setSegmentCache, setCpl } from "./cpu/descriptors";
 import { CR0_ET } from "./cpu/state";
 import { APIC_BASE_RESET } from "./cpu/control";
@@ -21,7 +21,8 @@ import { jitFlush } from "./jit/units";
 
 /** Grow memory for `ramBytes` of guest RAM and reset the CPU. Returns false if memory is short. */
 export function initialize(ramBytes: u32): bool {
-  const needed = <u64>GUEST_RAM + <u64>ramBytes;
+  // Guest RAM, then the translator's per-page chunk masks and generations (8 bytes a page).
+  const needed = <u64>GUEST_RAM + <u64>ramBytes + (<u64>(ramBytes >>> 12) << 3);
   const have = <u64>memory.size() << 16;
   if (needed > have) {
     const pages = <i32>((needed - have + 0xffff) >> 16);
@@ -29,6 +30,7 @@ export function initialize(ramBytes: u32): bool {
   }
   memory.fill(TLB_BASE, 0, TLB_SIZE);
   store<u32>(TLB_VALID_COUNT, 0);
+  setTranslatedInfoBase(<usize>GUEST_RAM + <usize>ramBytes);
   setRamSize(ramBytes);
   resetCpu();
   return true;
@@ -73,7 +75,7 @@ export function invalidateDecodedCode(): void {
 export function hostWroteMemory(address: u32, length: u32): void {
   if (length == 0) return;
   const last = address + length - 1;
-  for (let page = address >>> 12; page <= last >>> 12 && page < (ramBytes >>> 12); page++) noteCodeWrite(page << 12);
+  for (let page = address >>> 12; page <= last >>> 12 && page < (ramBytes >>> 12); page++) noteHostWrite(page);
 }
 
 /** Load a segment register's cache directly (loaders, snapshots). */

@@ -130,13 +130,14 @@ export const STAT_EXCEPTIONS = 0x708;
 export const STAT_INTERRUPTS = 0x70c;
 export const STAT_TLB_FLUSHES = 0x710;
 // Binary translator counters (jit/), u32 each unless noted.
-export const STAT_JIT_UNITS = 0x714; // units translated (one per module for now)
+export const STAT_JIT_UNITS = 0x714; // units translated
 export const STAT_JIT_INVALIDATIONS = 0x718; // units dropped because their code page was written
 export const STAT_JIT_EVICTIONS = 0x71c; // units dropped to make room (slot pool or table slot reused)
 export const STAT_JIT_TRANSLATED = 0x720; // u64: instructions retired inside translated code
 export const STAT_JIT_EXITS = 0x730; // u32 x JIT_EXIT_CAUSES: exits from translated code by cause
 export const JIT_EXIT_CAUSES = 4;
 export const STAT_JIT_BYTES = 0x740; // bytes of WebAssembly generated
+export const STAT_JIT_MODULES = 0x744; // modules compiled (each holds one or more units)
 
 // x87 FPU state (SDM vol. 1, 8.1). Registers by physical number 0..7, 16 bytes each: the 64-bit
 // significand at +0 and sign<<15 | biased exponent (u16) at +8. ST(i) is register (TOP + i) & 7.
@@ -183,6 +184,9 @@ export const JIT_UNIT_ENTRIES = 0x4000;
 export const JIT_UNIT_ENTRY_BYTES = 32; // physical EIP, linear EIP, mode, slot, page generation, count
 export const JIT_SCAN = 0xe00000; // block list of the unit being translated
 export const JIT_FREE_SLOTS = 0xe01000; // stack of table slots given back by dropped units
+export const JIT_WARM = 0xe08000; // unit-table entries waiting to be compiled with the next batch
+export const JIT_BATCH = 0xe08100; // the entries of the batch being compiled (the first is implicit)
+export const JIT_SLOT_LIST = 0xe08200; // the table slots for that batch, in function order
 // The function table the engine imports: slots from JIT_FIRST_SLOT hold translated units.
 export const JIT_FIRST_SLOT = 256;
 export const JIT_SLOTS = 4096;

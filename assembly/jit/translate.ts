@@ -691,6 +691,20 @@ function emitBlock(index: u32): void {
   else if (reason == END_CONTINUE) emitBranchTo(eip, fallsInto);
 }
 
+/** The EIPs [start, end) the last translated unit covers (for tracking writes into it). */
+export let coveredStart: u32 = 0;
+export let coveredEnd: u32 = 0;
+
+function noteCoverage(): void {
+  coveredStart = 0xffffffff;
+  coveredEnd = 0;
+  for (let i: u32 = 0; i < blocks; i++) {
+    if (blockEnd(i) == blockStart(i)) continue;
+    if (blockStart(i) < coveredStart) coveredStart = blockStart(i);
+    if (blockEnd(i) > coveredEnd) coveredEnd = blockEnd(i);
+  }
+}
+
 /**
  * Translate the unit entered at `entryEip` (in the current fetch window, whose bytes for EIPs
  * [first, limit) start at host address `host`). Writes the function body (locals, code, end)
@@ -709,6 +723,7 @@ export function translateUnit(entryEip: u32, first: u32, limit: u32, host: usize
   blocks = 0;
   addBlock(entryEip);
   for (let i: u32 = 0; i < blocks; i++) scanBlock(i);
+  noteCoverage();
 
   setWritePosition(out);
   emitU32(1); emitU32(LOCALS); emit8(W.TYPE_I32);

@@ -1,20 +1,21 @@
 // The translation cache: entry points (physical EIP, linear EIP, privilege) → a slot of the
 // function table holding the unit's compiled code, with a hotness count before translation.
 // Two-way set associative: a new entry point takes the way without a unit if there is one, and
-// otherwise evicts the unit in the first way. A unit is dropped when its code
-// page is written (the page's write generation moved on) and translated again once hot.
+// otherwise evicts the unit in the first way. A unit is tagged with its page's translation
+// generation (mmu/code_pages.ts), which moves when something writes into the part of the page
+// translated code was made from; the unit is then dropped and translated again once hot.
 import {
   REG_EIP, CPL, SEG_CS, JIT_UNITS, JIT_UNIT_ENTRIES, JIT_UNIT_ENTRY_BYTES, JIT_BODY, JIT_OUTPUT, JIT_FREE_SLOTS,
   JIT_FIRST_SLOT, JIT_SLOTS, STAT_JIT_UNITS, STAT_JIT_INVALIDATIONS, STAT_JIT_EVICTIONS, STAT_JIT_TRANSLATED,
-  STAT_JIT_BYTES, GUEST_RAM,
+  STAT_JIT_BYTES, STAT_JIT_MODULES, GUEST_RAM, JIT_WARM, JIT_BATCH, JIT_SLOT_LIST,
 } from "../layout";
 import { segAccess, segBase, segLimit, ACC_DB } from "../cpu/state";
 import { windowPhysical } from "../cpu/decoder";
-import { codePageInfo, markCodePage } from "../mmu/code_pages";
+import { markCodePage, markTranslated, translationGeneration } from "../mmu/code_pages";
 import { tlbEntry, tlbReadMask, TLB_VALID } from "../mmu/tlb";
 import { ramBytes } from "../mmu/physical";
 import { hostCompileModule } from "../host";
-import { translateUnit } from "./translate";
+import { translateUnit, coveredStart, coveredEnd } from "./translate";
 import { writeModule } from "./module_writer";
 import { patchU32 } from "./wasm_writer";
 
@@ -56,6 +57,7 @@ function releaseSlot(slot: i32): void {
 /** Forget every unit (guest RAM rewritten by the host, or the slot pool is exhausted). */
 export function jitFlush(): void {
   memory.fill(JIT_UNITS, 0, JIT_UNIT_ENTRIES * JIT_UNIT_ENTRY_BYTES);
+  warmCount = 0;
   nextSlot = JIT_FIRST_SLOT;
   freeSlots = 0;
 }
@@ -74,7 +76,7 @@ export function jitEnter(budget: i32): i32 {
   if (physical < 0) return -1;
   const mode: u32 = load<u32>(CPL) == 3 ? 3 : 2; // bit 1: entry in use; bit 0: user mode
   let entry = setFor(<u32>physical, eip);
-  const generation = codePageInfo(<u32>physical >>> 12);
+  const generation = translationGeneration(<u32>physical >>> 12);
   if (!holds(entry, <u32>physical, eip, mode)) {
     const second = entry + JIT_UNIT_ENTRY_BYTES;
     if (holds(second, <u32>physical, eip, mode) || load<i32>(entry, 12) > 0) entry = second;
@@ -102,14 +104,17 @@ export function jitEnter(budget: i32): i32 {
   if (slot == 0) {
     const count = load<u32>(entry, 20) + 1;
     store<u32>(entry, count, 20);
-    if (count < threshold) return -1;
-    slot = translate(eip, <u32>physical, mode == 3);
+    if (count < threshold) {
+      if (count == threshold >> 1) noteWarm(entry);
+      return -1;
+    }
+    slot = translate(eip, <u32>physical, mode == 3, mode);
     // (A full slot pool flushed the table while translating: fill the entry in again.)
     store<u32>(entry, <u32>physical);
     store<u32>(entry, eip, 4);
     store<u32>(entry, mode, 8);
     store<i32>(entry, slot, 12);
-    store<u32>(entry, codePageInfo(<u32>physical >>> 12), 16);
+    store<u32>(entry, translationGeneration(<u32>physical >>> 12), 16);
     if (slot <= 0) return -1;
   }
   const left = call_indirect<i32>(<u32>slot, budget);
@@ -129,32 +134,81 @@ function physicalFromTlb(eip: u32): i32 {
   return physical < ramBytes ? <i32>physical : -1;
 }
 
-// Translate and install the unit at `eip`; returns its slot, or UNTRANSLATABLE.
-function translate(eip: u32, physical: u32, user: bool): i32 {
+// Entry points that are warm (half the threshold) wait here to be compiled in the same module as
+// the next one that gets hot: one module costs ~150 µs to compile, each function in it ~7 µs
+// (../shared/DESIGN.md).
+const MAX_BATCH: u32 = 16;
+// A unit's body stays under ~640 KiB (32 blocks of 64 instructions); warm units join a batch
+// only while it is under this, so the batch fits JIT_BODY and the module JIT_OUTPUT (1 MiB each).
+const BATCH_BYTES: usize = 0x40000;
+let warmCount: u32 = 0;
+
+function noteWarm(entry: usize): void {
+  if (warmCount < MAX_BATCH) {
+    store<u32>(JIT_WARM + (warmCount << 2), <u32>entry);
+    warmCount++;
+  }
+}
+
+// Translate the unit at `eip` (which starts at `physical`) as the next function body at
+// writePosition-to-be `out`; returns the body's length with its size prefix, or 0.
+function translateBody(eip: u32, physical: u32, user: bool, out: usize): usize {
   // The EIPs of this page (cut by the CS limit), and where their bytes are.
   const pageOffset = (segBase(SEG_CS) + eip) & 0xfff;
   const first = eip >= pageOffset ? eip - pageOffset : 0;
   const pageEnd = <u64>eip + <u64>(0x1000 - pageOffset);
   const limitEnd = <u64>segLimit(SEG_CS) + 1;
   const limit = <u32>(pageEnd < limitEnd ? pageEnd : limitEnd);
-  // Writes to the page must bump its generation from now on (so the unit is dropped).
+  // Writes to the page take the slow path from now on, where they are checked against this.
   markCodePage(physical >>> 12);
   const host = <usize>GUEST_RAM + <usize>physical - <usize>(eip - first);
-  const bodyLength = translateUnit(eip, first, limit, host, user, JIT_BODY + 5);
-  if (bodyLength == 0) return UNTRANSLATABLE;
-  patchU32(JIT_BODY, <u32>bodyLength);
-  const moduleLength = writeModule(JIT_OUTPUT, JIT_BODY, bodyLength + 5, 1);
-  let slot = allocateSlot();
-  if (slot < 0) {
+  const bodyLength = translateUnit(eip, first, limit, host, user, out + 5);
+  if (bodyLength == 0) return 0;
+  const pageStartEip = eip - pageOffset;
+  markTranslated(physical >>> 12, coveredStart - pageStartEip, coveredEnd - pageStartEip);
+  patchU32(out, <u32>bodyLength);
+  return bodyLength + 5;
+}
+
+// Translate the unit at `eip` and the warm ones still waiting (those whose code this mapping
+// still reaches), compile them as one module and install each in a slot. Returns the slot of
+// the unit at `eip`, or UNTRANSLATABLE.
+function translate(eip: u32, physical: u32, user: bool, mode: u32): i32 {
+  const length = translateBody(eip, physical, user, JIT_BODY);
+  if (length == 0) { warmCount = 0; return UNTRANSLATABLE; }
+  let bodies = length;
+  let count: u32 = 1;
+  for (let i: u32 = 0; i < warmCount && bodies < BATCH_BYTES; i++) {
+    const entry = <usize>load<u32>(JIT_WARM + (i << 2));
+    const warmEip = load<u32>(entry, 4);
+    const warmPhysical = load<u32>(entry);
+    if (load<u32>(entry, 8) != mode || load<i32>(entry, 12) != 0 || (warmPhysical == physical && warmEip == eip)) continue;
+    if (physicalFromTlb(warmEip) != <i32>warmPhysical) continue;
+    const bodyLength = translateBody(warmEip, warmPhysical, user, JIT_BODY + bodies);
+    if (bodyLength == 0) { store<i32>(entry, UNTRANSLATABLE, 12); continue; }
+    store<u32>(JIT_BATCH + (count << 2), <u32>entry);
+    bodies += bodyLength;
+    count++;
+  }
+  warmCount = 0;
+  const moduleLength = writeModule(JIT_OUTPUT, JIT_BODY, bodies, count);
+  // Slots for all of them (a full pool drops every unit first; the entries are filled in again).
+  if (nextSlot + <i32>count > JIT_FIRST_SLOT + JIT_SLOTS && freeSlots < count) {
     bump(STAT_JIT_EVICTIONS, JIT_SLOTS);
     jitFlush();
-    slot = allocateSlot();
   }
-  if (!hostCompileModule(JIT_OUTPUT, <i32>moduleLength, slot)) {
-    releaseSlot(slot);
+  for (let i: u32 = 0; i < count; i++) store<i32>(JIT_SLOT_LIST + (i << 2), allocateSlot());
+  if (!hostCompileModule(JIT_OUTPUT, <i32>moduleLength, JIT_SLOT_LIST, count)) {
+    for (let i: u32 = 0; i < count; i++) releaseSlot(load<i32>(JIT_SLOT_LIST + (i << 2)));
     return UNTRANSLATABLE;
   }
-  bump(STAT_JIT_UNITS, 1);
+  for (let i: u32 = 1; i < count; i++) {
+    const entry = <usize>load<u32>(JIT_BATCH + (i << 2));
+    store<i32>(entry, load<i32>(JIT_SLOT_LIST + (i << 2)), 12);
+    store<u32>(entry, translationGeneration(load<u32>(entry) >>> 12), 16);
+  }
+  bump(STAT_JIT_UNITS, count);
+  bump(STAT_JIT_MODULES, 1);
   bump(STAT_JIT_BYTES, <u32>moduleLength);
-  return slot;
+  return load<i32>(JIT_SLOT_LIST);
 }

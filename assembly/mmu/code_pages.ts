@@ -1,12 +1,44 @@
 // Which RAM pages hold code the CPU has decoded (and cached), and their write generations.
 // A write to such a page makes its cached decodes stale; the TLB keeps writes to marked pages on
 // the slow path (TLB_HAS_CODE) so no write can miss this. DMA and host writes must call
-// noteCodeWrite too.
+// noteHostWrite.
+//
+// Translated code is tracked finer: per page, a mask of the 128-byte chunks that translated
+// units cover and a generation of its own, bumped only by writes into those chunks. So data
+// that shares a page with hot code does not throw the code's translations away.
 import { CODE_PAGE_INFO, JIT_CODE_WRITES } from "../layout";
 import { tlbFlush } from "./tlb";
 
 const MARKED: u32 = 1;
 const GENERATION_STEP: u32 = 2;
+const CHUNK_SHIFT: u32 = 7; // 128-byte chunks, 32 per page
+
+// Per RAM page, 8 bytes: the translated-chunk mask, then the translation generation. The array
+// lives after guest RAM (placed by the engine's initialize).
+let translatedInfo: usize = 0;
+export function setTranslatedInfoBase(base: usize): void { translatedInfo = base; }
+
+@inline function translatedSlot(physPage: u32): usize { return translatedInfo + (<usize>physPage << 3); }
+
+/** The generation a translated unit of `physPage` is tagged with. */
+@inline export function translationGeneration(physPage: u32): u32 { return load<u32>(translatedSlot(physPage), 4); }
+
+/** Translated code now covers page offsets [from, to) of `physPage`. */
+export function markTranslated(physPage: u32, from: u32, to: u32): void {
+  const first = from >> CHUNK_SHIFT;
+  const last = (to - 1) >> CHUNK_SHIFT;
+  const bits = (last >= 31 ? 0xffffffff : (<u32>2 << last) - 1) & ~((<u32>1 << first) - 1);
+  const slot = translatedSlot(physPage);
+  store<u32>(slot, load<u32>(slot) | bits);
+}
+
+// Translations of the page are stale: a new generation, and translated code that is running
+// leaves at the next check (jit/helper.ts watches JIT_CODE_WRITES).
+function dropTranslations(physPage: u32): void {
+  const slot = translatedSlot(physPage);
+  store<u32>(slot, load<u32>(slot, 4) + 1, 4);
+  store<u32>(JIT_CODE_WRITES, load<u32>(JIT_CODE_WRITES) + 1);
+}
 
 @inline export function codePageInfo(physPage: u32): u32 { return load<u32>(CODE_PAGE_INFO + (physPage << 2)); }
 @inline export function isCodePage(physPage: u32): bool { return (codePageInfo(physPage) & MARKED) != 0; }
@@ -28,11 +60,21 @@ export function markCodePage(physPage: u32): u32 {
   const info = load<u32>(slot);
   if ((info & MARKED) != 0) {
     store<u32>(slot, info + GENERATION_STEP);
-    store<u32>(JIT_CODE_WRITES, load<u32>(JIT_CODE_WRITES) + 1);
+    const page = address >>> 12;
+    if ((load<u32>(translatedSlot(page)) & (<u32>1 << ((address & 0xfff) >> CHUNK_SHIFT))) != 0) dropTranslations(page);
   }
+}
+
+/** The host (DMA, a debugger, a loader) wrote somewhere in RAM page `physPage`. */
+export function noteHostWrite(physPage: u32): void {
+  const slot = CODE_PAGE_INFO + (physPage << 2);
+  const info = load<u32>(slot);
+  if ((info & MARKED) != 0) store<u32>(slot, info + GENERATION_STEP);
+  if (load<u32>(translatedSlot(physPage)) != 0) dropTranslations(physPage);
 }
 
 /** Forget every mark (after the host rewrote RAM, e.g. on reset). */
 export function clearCodePages(pages: u32): void {
   memory.fill(CODE_PAGE_INFO, 0, pages << 2);
+  memory.fill(translatedInfo, 0, <usize>pages << 3);
 }

@@ -107,7 +107,7 @@ export class Engine {
         mmioWrite: (address: number, size: number, value: number) => host.mmioWrite(address >>> 0, size, value >>> 0),
         acknowledgeInterrupt: () => host.acknowledgeInterrupt(),
         unwind: () => { throw UNWIND; },
-        compileModule: (address: number, length: number, slot: number) => this.compileModule(address, length, slot),
+        compileModule: (address: number, length: number, slots: number, count: number) => this.compileModule(address, length, slots, count),
       },
       env: {
         abort: () => { throw new EngineError("engine aborted (internal error)"); },
@@ -121,14 +121,16 @@ export class Engine {
   }
 
   // Synchronous compilation: fine in Node and in a Worker (../shared/DESIGN.md).
-  private compileModule(address: number, length: number, slot: number): number {
+  private compileModule(address: number, length: number, slots: number, count: number): number {
     const started = performance.now();
     try {
       const bytes = new Uint8Array(this.exports.memory.buffer, address, length);
       this.onModuleCompiled?.(bytes.slice());
       const module = new WebAssembly.Module(bytes);
       const instance = new WebAssembly.Instance(module, { e: { m: this.exports.memory, h: this.exports.jitHelper } });
-      this.table.set(slot, instance.exports["0"] as (...args: unknown[]) => unknown);
+      for (let i = 0; i < count; i++) {
+        this.table.set(this.get32(slots + 4 * i), instance.exports[String(i)] as (...args: unknown[]) => unknown);
+      }
       return 1;
     } catch (error) {
       this.jitFailures++;

@@ -386,7 +386,7 @@ export class Machine {
       unclaimedMmioAccesses: this.platform.mmio.unclaimedAccesses,
       resets: this.resets,
       jitUnitsCompiled: e.get32(layout.STAT_JIT_UNITS),
-      jitModulesCompiled: e.get32(layout.STAT_JIT_UNITS),
+      jitModulesCompiled: e.get32(layout.STAT_JIT_MODULES),
       jitCompileMilliseconds: Math.round(e.compileMicroseconds / 1000),
       jitBytesGenerated: e.get32(layout.STAT_JIT_BYTES),
       jitCompileFailures: e.jitFailures,

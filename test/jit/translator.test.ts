@@ -1,6 +1,7 @@
 // The binary translator on small hand-assembled guests: the WebAssembly it generates (printed as
 // text and compared with a reviewed file), the same results with translation off and forced on,
-// its counters, and a host write (as DMA would make) into code it has translated.
+// its counters, writes near translated code (sub-page tracking) and a host write (as DMA would
+// make) into code it has translated.
 import { describe, expect, it } from "vitest";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -71,6 +72,52 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(forced.instructionsInterpreted).toBe(1n);
     expect(forced.instructionsTranslated).toBe(1n + 30n + 1n);
     expect(forced.jitExitsSlowPath).toBe(1);
+  });
+
+  it("compiles units that are warm together with the one that gets hot", () => {
+    const code = new Array<number>(0x124).fill(0x90);
+    code.splice(0, 0x1b,
+      0xb9, 0x2c, 0x01, 0x00, 0x00, //   mov ecx, 300
+      0xe8, 0xf6, 0x00, 0x00, 0x00, //   loop: call r1
+      0xe8, 0x01, 0x01, 0x00, 0x00, //   call r2
+      0xe8, 0x0c, 0x01, 0x00, 0x00, //   call r3
+      0x49, //                           dec ecx
+      0x75, 0xee, //                     jnz loop
+      0xe6, 0xf4, //                     out 0xf4, al
+      0xeb, 0xfe, //                     jmp $
+    );
+    code.splice(0x100, 2, 0x40, 0xc3); //             r1: inc eax; ret
+    code.splice(0x110, 3, 0x01, 0xc0, 0xc3); //       r2: add eax, eax; ret
+    code.splice(0x120, 4, 0x83, 0xf0, 0x05, 0xc3); // r3: xor eax, 5; ret
+    code.length = 0x124;
+    const runs = (["off", "on"] as const).map((mode) => {
+      const { machine } = machineFor(code, mode);
+      return { outcome: machine.runToCompletion(), statistics: machine.statistics() };
+    });
+    expect(runs[1].outcome.exitStatus).toBe(runs[0].outcome.exitStatus);
+    expect(runs[1].outcome.instructions).toBe(runs[0].outcome.instructions);
+    const { jitUnitsCompiled, jitModulesCompiled } = runs[1].statistics;
+    expect(jitUnitsCompiled).toBeGreaterThan(3);
+    expect(jitModulesCompiled).toBeLessThan(Number(jitUnitsCompiled));
+  });
+
+  it("keeps translated code when the guest writes data elsewhere in its page", () => {
+    const code = [
+      0xb9, 0xe8, 0x03, 0x00, 0x00, //             mov ecx, 1000
+      0x89, 0x0d, 0x00, 0x08, 0x10, 0x00, //       loop: mov [LOAD_ADDRESS + 0x800], ecx
+      0x49, //                                     dec ecx
+      0x75, 0xf7, //                               jnz loop
+      0xe6, 0xf4, //                               out 0xf4, al
+      0xeb, 0xfe, //                               jmp $
+    ];
+    const { machine } = machineFor(code, "force");
+    expect(machine.runToCompletion().reason).toBe("exit");
+    const statistics = machine.statistics();
+    // The stores go through the slow path (the page holds code) but hit no translated bytes.
+    expect(statistics.jitInvalidations).toBe(0);
+    expect(statistics.jitExitsSlowPath).toBe(1); // the OUT that ends the run
+    expect(statistics.instructionsTranslated).toBeGreaterThan(2990n);
+    expect(machine.engine.ram()[LOAD_ADDRESS + 0x800]).toBe(1);
   });
 
   it("drops translated code the host rewrites (as a DMA transfer would)", async () => {
