@@ -109,7 +109,7 @@ export function jitEnter(budget: i32): i32 {
       return -1;
     }
     slot = translate(eip, <u32>physical, mode == 3, mode);
-    // (A full slot pool flushed the table while translating: fill the entry in again.)
+    // (A full slot pool flushed the table before translating: fill the entry in again.)
     store<u32>(entry, <u32>physical);
     store<u32>(entry, eip, 4);
     store<u32>(entry, mode, 8);
@@ -174,6 +174,12 @@ function translateBody(eip: u32, physical: u32, user: bool, out: usize): usize {
 // still reaches), compile them as one module and install each in a slot. Returns the slot of
 // the unit at `eip`, or UNTRANSLATABLE.
 function translate(eip: u32, physical: u32, user: bool, mode: u32): i32 {
+  // A pool without room for a whole batch drops every unit first (the caller fills its entry
+  // in again; the warm list goes with the rest).
+  if (nextSlot + <i32>(MAX_BATCH + 1) > JIT_FIRST_SLOT + JIT_SLOTS && freeSlots < MAX_BATCH + 1) {
+    bump(STAT_JIT_EVICTIONS, <u32>(nextSlot - JIT_FIRST_SLOT) - freeSlots);
+    jitFlush();
+  }
   const length = translateBody(eip, physical, user, JIT_BODY);
   if (length == 0) { warmCount = 0; return UNTRANSLATABLE; }
   let bodies = length;
@@ -192,11 +198,6 @@ function translate(eip: u32, physical: u32, user: bool, mode: u32): i32 {
   }
   warmCount = 0;
   const moduleLength = writeModule(JIT_OUTPUT, JIT_BODY, bodies, count);
-  // Slots for all of them (a full pool drops every unit first; the entries are filled in again).
-  if (nextSlot + <i32>count > JIT_FIRST_SLOT + JIT_SLOTS && freeSlots < count) {
-    bump(STAT_JIT_EVICTIONS, JIT_SLOTS);
-    jitFlush();
-  }
   for (let i: u32 = 0; i < count; i++) store<i32>(JIT_SLOT_LIST + (i << 2), allocateSlot());
   if (!hostCompileModule(JIT_OUTPUT, <i32>moduleLength, JIT_SLOT_LIST, count)) {
     for (let i: u32 = 0; i < count; i++) releaseSlot(load<i32>(JIT_SLOT_LIST + (i << 2)));

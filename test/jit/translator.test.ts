@@ -101,6 +101,29 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(jitModulesCompiled).toBeLessThan(Number(jitUnitsCompiled));
   });
 
+  it("bounds the translation cache: more units than table slots still run correctly", () => {
+    // 6000 calls through a register to 6000 one-byte routines (RET), each a unit entry point,
+    // and each return address another: more than the 4096 slots, so the cache must let go.
+    const calls = 6000;
+    const routines = 0x10000;
+    const code = new Array<number>(routines + calls).fill(0xc3); // the routines: RET
+    let at = 0;
+    for (let i = 0; i < calls; i++) {
+      const target = LOAD_ADDRESS + routines + i;
+      code.splice(at, 7, 0xb8, target & 0xff, (target >> 8) & 0xff, (target >> 16) & 0xff, target >>> 24, 0xff, 0xd0); // mov eax, target; call eax
+      at += 7;
+    }
+    code.splice(at, 6, 0xb0, 0x2a, 0xe6, 0xf4, 0xeb, 0xfe); // mov al, 42; out 0xf4, al; jmp $
+    code.length = routines + calls;
+    const { machine } = machineFor(code, "force");
+    const outcome = machine.runToCompletion();
+    expect(outcome.exitStatus).toBe((42 << 1) | 1);
+    const statistics = machine.statistics();
+    expect(statistics.jitUnitsCompiled).toBeGreaterThan(4096);
+    expect(statistics.jitEvictions).toBeGreaterThan(0);
+    expect(statistics.jitCompileFailures).toBe(0);
+  });
+
   it("keeps translated code when the guest writes data elsewhere in its page", () => {
     const code = [
       0xb9, 0xe8, 0x03, 0x00, 0x00, //             mov ecx, 1000
