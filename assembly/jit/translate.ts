@@ -1,7 +1,8 @@
 // The translator: from a hot entry point, find the blocks reachable by direct jumps inside the
 // same page, and compile them into one WebAssembly function whose dispatch loop runs block after
-// block (so guest loops stay inside the function) until control leaves the unit. Instructions the
-// translator does not handle end a block; the interpreter runs them.
+// block (so guest loops stay inside the function) until control leaves the unit. Instructions it
+// does not translate run in the interpreter from inside the unit (callouts), unless they transfer
+// control or change mode: those end the unit.
 import {
   REG_EIP, INSTRUCTION_START, DEC_OPCODE, DEC_MOD, DEC_REG, DEC_RM, DEC_IMM, DEC_SEGMENT, DEC_EA_BASE,
   DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, ZERO_WORD, REGS, JIT_SCAN,
