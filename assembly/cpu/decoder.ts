@@ -54,12 +54,6 @@ export let nextEip: u32 = 0;
   return <i32>(<usize>eip + fastFetchDelta - GUEST_RAM);
 }
 
-/** The EIPs [start, end) the fetch window covers: one page, cut by the CS limit. */
-export function windowStart(): u32 { return fastFetchStart; }
-export function windowEnd(): u32 { return fastFetchEnd; }
-/** Host address of the byte at EIP `eip` inside the window. */
-export function windowHostAddress(eip: u32): usize { return <usize>eip + fastFetchDelta; }
-
 /** CS or CPL changed: the fetch window's limit and permission checks no longer hold. */
 export function invalidateFetchWindow(): void {
   fastFetchEnd = 0;
