@@ -473,16 +473,7 @@ function registerForm(escape: u32, reg: u32, rm: u32, modrm: u32): void {
       switch (reg) {
         case 0: setEmpty(physical(rm)); return; // FFREE
         case 1: exchange(rm); return;
-        case 2: case 3: { // FST(P) ST(i)
-          beginOperation();
-          let se = stSE(0), sig = stSig(0);
-          if (stEmpty(0)) { stackFault(false); se = resultSE; sig = resultSig; }
-          else setC1(false);
-          if (!commit()) return;
-          setSt(rm, se, sig);
-          if (reg == 3) pop();
-          return;
-        }
+        case 2: case 3: storeTop(rm, reg == 3); return; // FST(P) ST(i)
         case 4: compareWith(stSE(rm), stSig(rm), stEmpty(rm), true, 0); return;
         case 5: compareWith(stSE(rm), stSig(rm), stEmpty(rm), true, 1); return;
         default: raiseFault(EXC_UD, -1);
@@ -493,7 +484,7 @@ function registerForm(escape: u32, reg: u32, rm: u32, modrm: u32): void {
       switch (reg) {
         case 0: setEmpty(physical(rm)); pop(); return; // FFREEP (undocumented, P6 and QEMU)
         case 1: exchange(rm); return;
-        case 2: case 3: storeTopAndPop(rm); return; // FSTP8/FSTP9 (undocumented aliases of FSTP ST(i))
+        case 2: case 3: storeTop(rm, true); return; // FSTP8/FSTP9 (undocumented aliases of FSTP ST(i))
         case 4: {
           if (rm != 0) raiseFault(EXC_UD, -1);
           setReg16(EAX, statusWord()); // FNSTSW AX
@@ -574,7 +565,7 @@ function d9Register(reg: u32, rm: u32, modrm: u32): void {
     }
     case 1: exchange(rm); return; // FXCH
     case 2: if (rm != 0) raiseFault(EXC_UD, -1); return; // FNOP
-    case 3: storeTopAndPop(rm); return; // FSTP1 (undocumented alias of FSTP ST(i))
+    case 3: storeTop(rm, true); return; // FSTP1 (undocumented alias of FSTP ST(i))
     default: break;
   }
   switch (modrm) {
@@ -645,13 +636,13 @@ export function fxsaveGroup(reg: u32): void {
   else raiseFault(EXC_UD, -1);
 }
 
-/** FSTP ST(i): copy ST(0) to ST(i) and pop (an empty ST(0) is a stack fault). */
-function storeTopAndPop(rm: u32): void {
+/** FST/FSTP ST(i): copy ST(0) to ST(i), then pop if asked (an empty ST(0) is a stack fault). */
+function storeTop(rm: u32, andPop: bool): void {
   beginOperation();
   let se = stSE(0), sig = stSig(0);
   if (stEmpty(0)) { stackFault(false); se = resultSE; sig = resultSig; }
   else setC1(false);
   if (!commit()) return;
   setSt(rm, se, sig);
-  pop();
+  if (andPop) pop();
 }
