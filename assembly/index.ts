@@ -17,6 +17,7 @@ import { translate } from "./mmu/paging";
 export { run, resume } from "./cpu/run";
 export { jitHelper } from "./jit/helper";
 export { setJitThreshold } from "./jit/units";
+export { setChaining as setJitChaining } from "./jit/codegen";
 import { jitFlush } from "./jit/units";
 
 /** Grow memory for `ramBytes` of guest RAM and reset the CPU. Returns false if memory is short. */

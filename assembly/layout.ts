@@ -90,6 +90,10 @@ export const ATTENTION = 0x5ac;
 // Binary translator state the generated code and the run loop share.
 export const JIT_FAULT_BUDGET = 0x5b0; // the run budget as of a slow-path call in translated code
 export const JIT_CODE_WRITES = 0x5b8; // bumped by every write to a page holding cached code
+// Moves (in steps of 4, so the low two bits can hold a mode) whenever an entry point cached by
+// EIP might no longer lead to the same translated code: a TLB change, a write into translated
+// code, a table slot given back (jit/entry_cache.ts).
+export const JIT_ENTRY_EPOCH = 0x5bc;
 // Decoded-instruction record: the decoder fills it, the interpreter (and later the translator and
 // disassembler) read it.
 export const DEC_OPCODE = 0x600; // 0x000-0x0ff one-byte, 0x100-0x1ff 0F two-byte
@@ -138,6 +142,7 @@ export const STAT_JIT_EXITS = 0x730; // u32 x JIT_EXIT_CAUSES: exits from transl
 export const JIT_EXIT_CAUSES = 4;
 export const STAT_JIT_BYTES = 0x740; // bytes of WebAssembly generated
 export const STAT_JIT_MODULES = 0x744; // modules compiled (each holds one or more units)
+export const STAT_JIT_CHAINED = 0x748; // exits that went straight on into another unit
 
 // x87 FPU state (SDM vol. 1, 8.1). Registers by physical number 0..7, 16 bytes each: the 64-bit
 // significand at +0 and sign<<15 | biased exponent (u16) at +8. ST(i) is register (TOP + i) & 7.
@@ -187,6 +192,9 @@ export const JIT_FREE_SLOTS = 0xe01000; // stack of table slots given back by dr
 export const JIT_WARM = 0xe08000; // unit-table entries waiting to be compiled with the next batch
 export const JIT_BATCH = 0xe08100; // the entries of the batch being compiled (the first is implicit)
 export const JIT_SLOT_LIST = 0xe08200; // the table slots for that batch, in function order
+// Entry points by EIP (jit/entry_cache.ts): direct-mapped, 16 bytes each.
+export const JIT_ENTRY_CACHE = 0xe10000;
+export const JIT_ENTRY_CACHE_ENTRIES = 0x1000;
 // The function table the engine imports: slots from JIT_FIRST_SLOT hold translated units.
 export const JIT_FIRST_SLOT = 256;
 export const JIT_SLOTS = 4096;

@@ -3,13 +3,15 @@
 // condition codes computed straight from the last flag-setting operation when it is known.
 import {
   REGS, REG_EIP, REG_EFLAGS, FLAGS_LAZY_MASK, FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_CARRY_IN,
-  INSTRUCTION_START, JIT_FAULT_BUDGET, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE,
+  INSTRUCTION_START, JIT_FAULT_BUDGET, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE, SEG_CS, JIT_ENTRY_CACHE,
+  JIT_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS,
 } from "../layout";
+import { ENTRY_CACHE_SHIFT, ENTRY_HASH_MULTIPLIER } from "./entry_cache";
 import { FLAGS_ARITH, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_SF, FLAG_ZF, FLAG_PF } from "../cpu/state";
 import { LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC } from "../cpu/flags";
 import { TLB_VALID, TLB_NO_USER, TLB_MMIO, TLB_HAS_CODE, TLB_READONLY_USER, TLB_READONLY_SUPERVISOR } from "../mmu/tlb";
 import * as W from "./wasm_writer";
-import { emit8, emitConst, emitGet, emitSet, emitTee, emitBr, emitMemory, emitLoadField, emitStoreField } from "./wasm_writer";
+import { emit8, emitU32, emitConst, emitGet, emitSet, emitTee, emitBr, emitMemory, emitLoadField, emitStoreField } from "./wasm_writer";
 
 // Locals of a unit's function. The parameter (0) is the instruction budget left.
 export const L_BUDGET: u32 = 0;
@@ -151,6 +153,55 @@ export function emitExit(eip: u32, cause: u32, refund: u32): void {
   emitBr(W.OP_BR, nesting + 1);
 }
 
+// The imported functions of a unit's module (jit/module_writer.ts).
+export const FUNCTION_HELPER: u32 = 0;
+export const FUNCTION_TRAMPOLINE: u32 = 1; // (budget, slot) → the unit in that slot, by a tail call
+
+// Whether units may go straight on into the next unit with a tail call (the host says whether
+// its WebAssembly has them).
+let chaining = false;
+export function setChaining(enabled: bool): void { chaining = enabled; }
+
+/**
+ * The unit's way out, after the exit block: state back to the state block, EIP = L_EXIT_EIP,
+ * the exit counted. A branch to an entry point the entry cache knows (jit/entry_cache.ts) goes
+ * on into that unit by a tail call, which runs it with the budget left; anything else returns
+ * the budget to the run loop.
+ */
+export function emitUnitExit(): void {
+  emitSpill();
+  emitConst(0); emitGet(L_EXIT_EIP); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
+  emitGet(L_EXIT_CAUSE); emitConst(2); emit8(W.OP_I32_SHL);
+  emitGet(L_EXIT_CAUSE); emitConst(2); emit8(W.OP_I32_SHL); emitMemory(W.OP_I32_LOAD, 2, STAT_JIT_EXITS);
+  emitConst(1); emit8(W.OP_I32_ADD);
+  emitMemory(W.OP_I32_STORE, 2, STAT_JIT_EXITS);
+  if (chaining) {
+    emitGet(L_EXIT_CAUSE); emitConst(EXIT_BRANCH); emit8(W.OP_I32_EQ);
+    emit8(W.OP_IF); emit8(W.BLOCK_VOID);
+    emitGet(L_EXIT_EIP); emitConst(ENTRY_HASH_MULTIPLIER); emit8(W.OP_I32_MUL);
+    emitConst(ENTRY_CACHE_SHIFT); emit8(W.OP_I32_SHR_U); emitConst(4); emit8(W.OP_I32_SHL);
+    emitSet(L_T);
+    emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE);
+    emitGet(L_EXIT_EIP); emit8(W.OP_I32_EQ);
+    emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 4);
+    emitLoadField(SEG_BASE + (SEG_CS << 2)); emit8(W.OP_I32_EQ);
+    emit8(W.OP_I32_AND);
+    emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 8);
+    emitLoadField(JIT_ENTRY_EPOCH); emitConst(userMode ? 3 : 2); emit8(W.OP_I32_OR); emit8(W.OP_I32_EQ);
+    emit8(W.OP_I32_AND);
+    emit8(W.OP_IF); emit8(W.BLOCK_VOID);
+    emitConst(0);
+    emitLoadField(STAT_JIT_CHAINED); emitConst(1); emit8(W.OP_I32_ADD);
+    emitMemory(W.OP_I32_STORE, 2, STAT_JIT_CHAINED);
+    emitGet(L_BUDGET);
+    emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 12);
+    emit8(W.OP_RETURN_CALL); emitU32(FUNCTION_TRAMPOLINE);
+    emit8(W.OP_END);
+    emit8(W.OP_END);
+  }
+  emitGet(L_BUDGET);
+}
+
 /** Leave with EIP from the stack top. */
 export function emitExitToStack(cause: u32): void {
   emitSet(L_EXIT_EIP);
@@ -186,7 +237,7 @@ export function emitCallout(): void {
   emitConst(0); emitConst(instructionEip); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
   emitConst(0); emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitMemory(W.OP_I32_STORE, 2, JIT_FAULT_BUDGET);
   emitConst(HELPER_INTERPRET); emitConst(0); emitConst(0);
-  emit8(W.OP_CALL); emit8(0);
+  emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
   emit8(W.OP_DROP);
   emitLoadState();
   forgetFlags();
@@ -248,7 +299,7 @@ export function emitRead(size: u32): void {
   emitConst(size == 8 ? HELPER_READ8 : size == 16 ? HELPER_READ16 : HELPER_READ32);
   emitGet(L_LINEAR);
   emitConst(0);
-  emit8(W.OP_CALL); emit8(0);
+  emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
   close();
 }
 
@@ -267,7 +318,7 @@ export function emitWrite(size: u32, value: u32): void {
   emitConst(size == 8 ? HELPER_WRITE8 : size == 16 ? HELPER_WRITE16 : HELPER_WRITE32);
   emitGet(L_LINEAR);
   emitGet(value);
-  emit8(W.OP_CALL); emit8(0);
+  emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
   emit8(W.OP_DROP);
   close();
 }
@@ -380,7 +431,7 @@ export function emitCarry(): void {
   }
   emitSpillFlags();
   emitConst(HELPER_GET_CF); emitConst(0); emitConst(0);
-  emit8(W.OP_CALL); emit8(0);
+  emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
 }
 
 /** Push condition `cc` (Jcc/SETcc/CMOVcc encoding) as 0 or 1. */
@@ -388,7 +439,7 @@ export function emitCondition(cc: u32): void {
   if (knownKind == KNOWN_NONE) {
     emitSpillFlags();
     emitConst(HELPER_TEST_CONDITION); emitConst(cc); emitConst(0);
-    emit8(W.OP_CALL); emit8(0);
+    emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
     return;
   }
   const sub = knownKind == <i32>LAZY_SUB;

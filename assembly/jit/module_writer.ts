@@ -1,7 +1,9 @@
 // Frames translated function bodies into a WebAssembly module (core spec 5.5). Every module has
-// the same shape: it imports the engine's memory and one helper, and exports each unit as a
-// function of type (budget: i32) → i32. One import signature keeps instantiation cheap
-// (../shared/DESIGN.md); the table is never imported (slots are filled by the host).
+// the same shape: it imports the engine's memory, one helper and the chaining trampoline, and
+// exports each unit as a function of type (budget: i32) → i32. Few imports keep instantiation
+// cheap (../shared/DESIGN.md). The function table is never imported: V8 copies an imported
+// table into every instance and updates every importer on each set, so a unit reaches the next
+// through the host's trampoline instead, the one module besides the engine that imports it.
 import { emit8, emitU32, emitBytes, reserveU32, patchU32, writePosition, setWritePosition, TYPE_I32 } from "./wasm_writer";
 
 const SECTION_TYPE: u32 = 1;
@@ -46,15 +48,17 @@ export function writeModule(out: usize, bodies: usize, bodiesLength: usize, coun
   emit8(1); emit8(0); emit8(0); emit8(0); // version 1
 
   let section = beginSection(SECTION_TYPE);
-  emitU32(2);
+  emitU32(3);
   emit8(0x60); emitU32(1); emit8(TYPE_I32); emitU32(1); emit8(TYPE_I32); // unit: (budget) → budget
   emit8(0x60); emitU32(3); emit8(TYPE_I32); emit8(TYPE_I32); emit8(TYPE_I32); emitU32(1); emit8(TYPE_I32); // helper
+  emit8(0x60); emitU32(2); emit8(TYPE_I32); emit8(TYPE_I32); emitU32(1); emit8(TYPE_I32); // trampoline: (budget, slot) → budget
   endSection(section);
 
   section = beginSection(SECTION_IMPORT);
-  emitU32(2);
+  emitU32(3);
   emitName(0x65); emitName(0x6d); emit8(0x02); emit8(0x00); emitU32(0); // memory, min 0 pages
-  emitName(0x65); emitName(0x68); emit8(0x00); emitU32(1); // helper function, type 1
+  emitName(0x65); emitName(0x68); emit8(0x00); emitU32(1); // helper: function 0, type 1
+  emitName(0x65); emitName(0x63); emit8(0x00); emitU32(2); // trampoline: function 1, type 2
   endSection(section);
 
   section = beginSection(SECTION_FUNCTION);
@@ -67,7 +71,7 @@ export function writeModule(out: usize, bodies: usize, bodiesLength: usize, coun
   for (let i: u32 = 0; i < count; i++) {
     emitIndexName(i);
     emit8(0x00);
-    emitU32(i + 1); // function 0 is the imported helper
+    emitU32(i + 2); // after the two imported functions
   }
   endSection(section);
 

@@ -6,7 +6,7 @@
 import {
   REG_EIP, INSTRUCTION_START, DEC_OPCODE, DEC_MOD, DEC_REG, DEC_RM, DEC_IMM, DEC_SEGMENT, DEC_EA_BASE,
   DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, ZERO_WORD, REGS, JIT_SCAN,
-  SEG_SS, SEG_ACCESS, SEG_LIMIT, ATTENTION, STAT_JIT_EXITS,
+  SEG_SS, SEG_ACCESS, SEG_LIMIT, ATTENTION,
 } from "../layout";
 import { ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN, ACC_DB } from "../cpu/state";
 import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
@@ -16,11 +16,11 @@ import { readField } from "../cpu/record";
 import { OPCODE_ATTRS, GROUP_ATTRS } from "../cpu/decode_table.generated";
 import { ATTR_MODRM, ATTR_GROUP, ATTR_UNDEFINED, ATTR_MEM_ONLY, ATTR_LOCKABLE, ATTR_BLOCK_END } from "../cpu/decode_attrs";
 import * as W from "./wasm_writer";
-import { emit8, emitU32, emitConst, emitGet, emitSet, emitMemory, emitLoadField, writePosition, setWritePosition } from "./wasm_writer";
+import { emit8, emitU32, emitConst, emitGet, emitSet, emitLoadField, writePosition, setWritePosition } from "./wasm_writer";
 import {
-  L_BUDGET, L_NEXT, L_EXIT_EIP, L_EXIT_CAUSE, L_LINEAR, L_A, L_B, L_R, L_T, LOCALS, EXIT_BRANCH, EXIT_UNTRANSLATED,
-  EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitSpill, emitExit, emitExitToStack, emitGoToBlock,
-  emitAttentionCheck, emitCallout, emitLinearFromOffset, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
+  L_BUDGET, L_NEXT, L_LINEAR, L_A, L_B, L_R, L_T, LOCALS, EXIT_BRANCH, EXIT_UNTRANSLATED,
+  EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitExit, emitExitToStack, emitGoToBlock,
+  emitAttentionCheck, emitCallout, emitUnitExit, emitLinearFromOffset, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
   forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, emitSetFlagsExplicit,
   emitSetFlagsWithCarry, emitSetCarryOverflow, emitCarry,
 } from "./codegen";
@@ -629,7 +629,7 @@ function emitAttentionCheckAfter(touchedMemory: bool): void {
 
 // ---- The unit ---------------------------------------------------------------------------------
 
-// Leave without running anything (returns -1) unless every segment the unit addresses is flat
+// Leave without running anything (returns the budget untouched) unless every segment the unit addresses is flat
 // (base + offset, 4 GiB limit, readable and writable) and, if it uses the stack, SS is 32-bit.
 function emitSegmentGuard(): void {
   let any = false;
@@ -655,7 +655,7 @@ function emitSegmentGuard(): void {
   }
   if (!any) return;
   emit8(W.OP_IF); emit8(W.BLOCK_VOID);
-  emitConst(-1);
+  emitGet(L_BUDGET);
   emit8(W.OP_RETURN);
   emit8(W.OP_END);
 }
@@ -745,13 +745,7 @@ export function translateUnit(entryEip: u32, first: u32, limit: u32, host: usize
   }
   emit8(W.OP_END); // dispatch loop (never falls out: every block ends in a branch)
   emit8(W.OP_END); // exit block
-  emitSpill();
-  emitConst(0); emitGet(L_EXIT_EIP); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
-  emitGet(L_EXIT_CAUSE); emitConst(2); emit8(W.OP_I32_SHL);
-  emitGet(L_EXIT_CAUSE); emitConst(2); emit8(W.OP_I32_SHL); emitMemory(W.OP_I32_LOAD, 2, STAT_JIT_EXITS);
-  emitConst(1); emit8(W.OP_I32_ADD);
-  emitMemory(W.OP_I32_STORE, 2, STAT_JIT_EXITS);
-  emitGet(L_BUDGET);
+  emitUnitExit();
   emit8(W.OP_END);
 
   store<u32>(REG_EIP, savedEip);

@@ -18,6 +18,7 @@ import { hostCompileModule } from "../host";
 import { translateUnit, coveredStart, coveredEnd } from "./translate";
 import { writeModule } from "./module_writer";
 import { patchU32 } from "./wasm_writer";
+import { cachedSlot, cacheEntry, clearEntryCache, bumpEntryEpoch } from "./entry_cache";
 
 // Entries into an entry point before it is translated; 0 turns translation off.
 let threshold: u32 = 0;
@@ -52,11 +53,13 @@ function allocateSlot(): i32 {
 function releaseSlot(slot: i32): void {
   store<i32>(JIT_FREE_SLOTS + (freeSlots << 2), slot);
   freeSlots++;
+  bumpEntryEpoch(); // the entry cache may still lead to this slot
 }
 
 /** Forget every unit (guest RAM rewritten by the host, or the slot pool is exhausted). */
 export function jitFlush(): void {
   memory.fill(JIT_UNITS, 0, JIT_UNIT_ENTRIES * JIT_UNIT_ENTRY_BYTES);
+  clearEntryCache();
   warmCount = 0;
   nextSlot = JIT_FIRST_SLOT;
   freeSlots = 0;
@@ -66,15 +69,31 @@ export function jitFlush(): void {
 
 /**
  * At a block start in the interpreter: run the unit for CS:EIP if there is one, counting toward
- * translation otherwise. Returns the budget left after the unit ran, or -1 if nothing ran.
+ * translation otherwise. Returns the budget left after the unit (and those it chained to) ran,
+ * or -1 if there is no unit. A unit that cannot run here (segments not flat, budget too small
+ * for its first block) returns the budget untouched.
  */
 export function jitEnter(budget: i32): i32 {
   const eip = load<u32>(REG_EIP);
   if ((segAccess(SEG_CS) & ACC_DB) == 0) return -1;
+  const mode: u32 = load<u32>(CPL) == 3 ? 3 : 2; // bit 1: entry in use; bit 0: user mode
+  let slot = cachedSlot(eip, segBase(SEG_CS), mode);
+  if (slot == 0) {
+    slot = findUnit(eip, mode);
+    if (slot <= 0) return -1;
+    cacheEntry(eip, segBase(SEG_CS), mode, slot); // (only units: generated code chains to them)
+  }
+  const left = call_indirect<i32>(<u32>slot, budget);
+  if (left > 0 || left == 0) store<u64>(STAT_JIT_TRANSLATED, load<u64>(STAT_JIT_TRANSLATED) + <u64>(budget - left));
+  return left;
+}
+
+// The unit table's answer for CS:EIP: a slot, or 0 or UNTRANSLATABLE when there is no unit
+// (counting toward translation, and translating once the entry point is hot).
+function findUnit(eip: u32, mode: u32): i32 {
   let physical = windowPhysical(eip);
   if (physical < 0) physical = physicalFromTlb(eip);
-  if (physical < 0) return -1;
-  const mode: u32 = load<u32>(CPL) == 3 ? 3 : 2; // bit 1: entry in use; bit 0: user mode
+  if (physical < 0) return 0;
   let entry = setFor(<u32>physical, eip);
   const generation = translationGeneration(<u32>physical >>> 12);
   if (!holds(entry, <u32>physical, eip, mode)) {
@@ -100,13 +119,13 @@ export function jitEnter(budget: i32): i32 {
     store<u32>(entry, 0, 20);
     slot = 0;
   }
-  if (slot == UNTRANSLATABLE) return -1;
+  if (slot == UNTRANSLATABLE) return UNTRANSLATABLE;
   if (slot == 0) {
     const count = load<u32>(entry, 20) + 1;
     store<u32>(entry, count, 20);
     if (count < threshold) {
       if (count == threshold >> 1) noteWarm(entry);
-      return -1;
+      return 0;
     }
     slot = translate(eip, <u32>physical, mode == 3, mode);
     // (A full slot pool flushed the table before translating: fill the entry in again.)
@@ -115,11 +134,8 @@ export function jitEnter(budget: i32): i32 {
     store<u32>(entry, mode, 8);
     store<i32>(entry, slot, 12);
     store<u32>(entry, translationGeneration(<u32>physical >>> 12), 16);
-    if (slot <= 0) return -1;
   }
-  const left = call_indirect<i32>(<u32>slot, budget);
-  if (left > 0 || left == 0) store<u64>(STAT_JIT_TRANSLATED, load<u64>(STAT_JIT_TRANSLATED) + <u64>(budget - left));
-  return left;
+  return slot;
 }
 
 // Physical address of CS:EIP from a TLB entry that allows the fetch (RAM only), or -1: the
@@ -190,7 +206,7 @@ function translate(eip: u32, physical: u32, user: bool, mode: u32): i32 {
     const warmPhysical = load<u32>(entry);
     if (load<u32>(entry, 8) != mode || load<i32>(entry, 12) != 0 || (warmPhysical == physical && warmEip == eip)) continue;
     if (physicalFromTlb(warmEip) != <i32>warmPhysical) continue;
-    const bodyLength = translateBody(warmEip, warmPhysical, user, JIT_BODY + bodies);
+    const bodyLength = translateBody(warmEip, warmPhysical, user, <usize>JIT_BODY + bodies);
     if (bodyLength == 0) { store<i32>(entry, UNTRANSLATABLE, 12); continue; }
     store<u32>(JIT_BATCH + (count << 2), <u32>entry);
     bodies += bodyLength;

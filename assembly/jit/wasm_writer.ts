@@ -64,6 +64,7 @@ export const OP_BR_IF: u32 = 0x0d;
 export const OP_BR_TABLE: u32 = 0x0e;
 export const OP_RETURN: u32 = 0x0f;
 export const OP_CALL: u32 = 0x10;
+export const OP_RETURN_CALL: u32 = 0x12; // tail calls (WebAssembly 3.0)
 export const OP_DROP: u32 = 0x1a;
 export const OP_SELECT: u32 = 0x1b;
 export const OP_LOCAL_GET: u32 = 0x20;

@@ -8,6 +8,7 @@
 // that shares a page with hot code does not throw the code's translations away.
 import { CODE_PAGE_INFO, JIT_CODE_WRITES } from "../layout";
 import { tlbFlush } from "./tlb";
+import { bumpEntryEpoch } from "../jit/entry_cache";
 
 const MARKED: u32 = 1;
 const GENERATION_STEP: u32 = 2;
@@ -38,6 +39,7 @@ function dropTranslations(physPage: u32): void {
   const slot = translatedSlot(physPage);
   store<u32>(slot, load<u32>(slot, 4) + 1, 4);
   store<u32>(JIT_CODE_WRITES, load<u32>(JIT_CODE_WRITES) + 1);
+  bumpEntryEpoch();
 }
 
 @inline export function codePageInfo(physPage: u32): u32 { return load<u32>(CODE_PAGE_INFO + (physPage << 2)); }

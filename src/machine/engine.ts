@@ -28,6 +28,7 @@ interface EngineExports {
   hostWroteMemory(address: number, length: number): void;
   invalidateDecodedCode(): void;
   setJitThreshold(entries: number): void;
+  setJitChaining(enabled: boolean): void;
   jitHelper(op: number, a: number, b: number): number;
 }
 
@@ -43,6 +44,32 @@ export function defaultJitMode(): JitMode {
   if (fromEnvironment === undefined || fromEnvironment === "") return "on";
   if (fromEnvironment === "off" || fromEnvironment === "on" || fromEnvironment === "force") return fromEnvironment;
   throw new EngineError(`WASMVISOR_JIT must be off, on or force, not ${JSON.stringify(fromEnvironment)}`);
+}
+
+// Translated units go on into the next unit through this trampoline, by tail calls: it is the
+// only module besides the engine that imports the function table (assembly/jit/module_writer.ts).
+// (module (type $unit (func (param i32) (result i32))) (import "e" "t" (table 0 funcref))
+//   (func (export "c") (param $budget i32) (param $slot i32) (result i32)
+//     local.get $budget local.get $slot return_call_indirect (type $unit)))
+const TRAMPOLINE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x0c, 0x02, 0x60, 0x01, 0x7f, 0x01, 0x7f, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f,
+  0x02, 0x09, 0x01, 0x01, 0x65, 0x01, 0x74, 0x01, 0x70, 0x00, 0x00,
+  0x03, 0x02, 0x01, 0x01,
+  0x07, 0x05, 0x01, 0x01, 0x63, 0x00, 0x00,
+  0x0a, 0x0b, 0x01, 0x09, 0x00, 0x20, 0x00, 0x20, 0x01, 0x13, 0x00, 0x00, 0x0b,
+]);
+
+// What units import in its place without tail calls; with chaining off they never call it.
+const noTrampoline = (): number => {
+  throw new EngineError("a translated unit chained without tail calls");
+};
+
+/** The trampoline, or undefined where WebAssembly has no tail calls (units then do not chain). */
+function instantiateTrampoline(table: WebAssembly.Table): ((budget: number, slot: number) => number) | undefined {
+  if (!WebAssembly.validate(TRAMPOLINE)) return undefined;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(TRAMPOLINE), { e: { t: table } });
+  return instance.exports.c as (budget: number, slot: number) => number;
 }
 
 /** An exception an engine call raised instead of returning (vector and error code, -1 for none). */
@@ -91,6 +118,7 @@ export class Engine {
   /** Modules the host failed to compile (a translator bug; those units stay interpreted). */
   jitFailures = 0;
   firstJitFailure: string | undefined;
+  private trampoline: ((budget: number, slot: number) => number) | undefined;
   private readonly table = new WebAssembly.Table({ element: "anyfunc", initial: layout.JIT_FIRST_SLOT + layout.JIT_SLOTS });
   /** Called with every module the translator generates (tests print them; tools can save them). */
   onModuleCompiled: ((bytes: Uint8Array) => void) | undefined;
@@ -116,6 +144,8 @@ export class Engine {
     });
     this.exports = instance.exports as unknown as EngineExports;
     this.exports.setJitThreshold(JIT_THRESHOLDS[jit]);
+    this.trampoline = instantiateTrampoline(this.table);
+    this.exports.setJitChaining(this.trampoline !== undefined);
     this.u32View = new Uint32Array(this.exports.memory.buffer);
     this.u8View = new Uint8Array(this.exports.memory.buffer);
   }
@@ -127,7 +157,7 @@ export class Engine {
       const bytes = new Uint8Array(this.exports.memory.buffer, address, length);
       this.onModuleCompiled?.(bytes.slice());
       const module = new WebAssembly.Module(bytes);
-      const instance = new WebAssembly.Instance(module, { e: { m: this.exports.memory, h: this.exports.jitHelper } });
+      const instance = new WebAssembly.Instance(module, { e: { m: this.exports.memory, h: this.exports.jitHelper, c: this.trampoline ?? noTrampoline } });
       for (let i = 0; i < count; i++) {
         this.table.set(this.get32(slots + 4 * i), instance.exports[String(i)] as (...args: unknown[]) => unknown);
       }

@@ -398,6 +398,7 @@ export class Machine {
       jitExitsUntranslated: e.get32(layout.STAT_JIT_EXITS + 4),
       jitExitsBoundary: e.get32(layout.STAT_JIT_EXITS + 8),
       jitExitsSlowPath: e.get32(layout.STAT_JIT_EXITS + 12),
+      jitExitsChained: e.get32(layout.STAT_JIT_CHAINED),
     };
   }
 }

@@ -42,6 +42,7 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(outcome.exitStatus).toBe(111); // (55 << 1) | 1, as QEMU's isa-debug-exit
     expect(modules.length).toBe(1);
     const module = binaryen.readBinary(modules[0]);
+    module.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.TailCall);
     expect(module.validate()).toBeTruthy();
     const text = module.emitText();
     module.dispose();

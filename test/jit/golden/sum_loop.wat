@@ -1,8 +1,10 @@
 (module
  (type $0 (func (param i32 i32 i32) (result i32)))
- (type $1 (func (param i32) (result i32)))
+ (type $1 (func (param i32 i32) (result i32)))
+ (type $2 (func (param i32) (result i32)))
  (import "e" "m" (memory $mimport$0 0))
  (import "e" "h" (func $fimport$0 (param i32 i32 i32) (result i32)))
+ (import "e" "c" (func $fimport$1 (param i32 i32) (result i32)))
  (export "0" (func $0))
  (func $0 (param $0 i32) (result i32)
   (local $1 i32)
@@ -731,6 +733,74 @@
      )
     )
     (i32.const 1)
+   )
+  )
+  (if
+   (i32.eq
+    (local.get $18)
+    (i32.const 0)
+   )
+   (then
+    (local.set $24
+     (i32.shl
+      (i32.shr_u
+       (i32.mul
+        (local.get $17)
+        (i32.const -1640531535)
+       )
+       (i32.const 20)
+      )
+      (i32.const 4)
+     )
+    )
+    (if
+     (i32.and
+      (i32.and
+       (i32.eq
+        (i32.load offset=14745600
+         (local.get $24)
+        )
+        (local.get $17)
+       )
+       (i32.eq
+        (i32.load offset=14745604
+         (local.get $24)
+        )
+        (i32.load offset=1188
+         (i32.const 0)
+        )
+       )
+      )
+      (i32.eq
+       (i32.load offset=14745608
+        (local.get $24)
+       )
+       (i32.or
+        (i32.load offset=1468
+         (i32.const 0)
+        )
+        (i32.const 2)
+       )
+      )
+     )
+     (then
+      (i32.store offset=1864
+       (i32.const 0)
+       (i32.add
+        (i32.load offset=1864
+         (i32.const 0)
+        )
+        (i32.const 1)
+       )
+      )
+      (return_call $fimport$1
+       (local.get $0)
+       (i32.load offset=14745612
+        (local.get $24)
+       )
+      )
+     )
+    )
    )
   )
   (local.get $0)
