@@ -3,3 +3,4 @@ export { createMachine, Machine, MachineError, LoaderError } from "./machine/mac
 export type { MachineOptions, RunOutcome, StopReason } from "./machine/machine.ts";
 export { RunResult } from "./machine/engine.ts";
 export { ensureDebianGuest, GuestImageError, DEFAULT_CMDLINE, GUEST_PROMPT, type DebianGuest, type DebianGuestOptions } from "./guest-image/debian.ts";
+export { writeCpio, writeCpioGzip, type CpioEntry, type CpioOptions } from "./guest-image/cpio.ts";

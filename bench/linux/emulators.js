@@ -1,7 +1,8 @@
 // The emulators the Linux benchmark compares, each booting the same kernel, initramfs and command
-// line with 128 MiB of RAM and its shell on the first serial port. start(guest) begins the boot and
-// returns { session, close }.
-import { spawn } from "node:child_process";
+// line with 128 MiB of RAM and its shell on the first serial port, and the host itself running the
+// same commands natively (nothing to boot). start(guest) begins the boot and returns
+// { session, close }; session.run(command) resolves to { output, seconds }.
+import { execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -56,9 +57,28 @@ async function startV86(guest) {
   return { session, close: () => emulator.destroy() };
 }
 
+// The guest's busybox and tools run on the host (guest.nativeBin is the only PATH), each command in
+// its own `busybox sh -c`, timed from spawn to exit. Standard error joins the output, as on the
+// guest's console.
+function startNative(guest) {
+  const run = (command) =>
+    new Promise((resolve, reject) => {
+      const started = performance.now();
+      const options = { cwd: guest.nativeBin, env: { PATH: guest.nativeBin, HOME: guest.nativeBin }, encoding: "latin1", maxBuffer: 1 << 20 };
+      execFile(path.join(guest.nativeBin, "busybox"), ["sh", "-c", `exec 2>&1; ${command}`], options, (error, stdout) => {
+        const seconds = (performance.now() - started) / 1000;
+        // A failing command is still a result (its output will not match); failing to start is not.
+        if (error && typeof error.code !== "number") reject(new Error(`native busybox sh could not run: ${error.message}`));
+        else resolve({ output: stdout, seconds });
+      });
+    });
+  return { session: { run }, close: () => {} };
+}
+
 export const EMULATORS = {
-  wasmvisor: { label: "wasmvisor (translator)", start: (guest) => startWasmvisor(guest, "on") },
-  "wasmvisor-interpreter": { label: "wasmvisor (interpreter)", start: (guest) => startWasmvisor(guest, "off") },
-  qemu: { label: "qemu-system-i386 (TCG)", start: startQemu },
-  v86: { label: "v86 (npm)", start: startV86 },
+  wasmvisor: { label: "wasmvisor (translator)", boots: true, start: (guest) => startWasmvisor(guest, "on") },
+  "wasmvisor-interpreter": { label: "wasmvisor (interpreter)", boots: true, start: (guest) => startWasmvisor(guest, "off") },
+  qemu: { label: "qemu-system-i386 (TCG)", boots: true, start: startQemu },
+  v86: { label: "v86 (npm)", boots: true, start: startV86 },
+  native: { label: "native (host)", boots: false, start: startNative },
 };
