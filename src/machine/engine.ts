@@ -29,6 +29,8 @@ interface EngineExports {
   invalidateDecodedCode(): void;
   setJitThreshold(entries: number): void;
   jitHelper(op: number, a: number, b: number): number;
+  /** EFLAGS with the lazy flags computed, leaving the lazy state untouched. */
+  peekFlags(): number;
 }
 
 /** How the binary translator is used: never, for hot code, or for all code (a debugging aid). */
