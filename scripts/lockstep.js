@@ -1,7 +1,7 @@
 // Runs a guest twice side by side, interpreted (jit=off, the reference) and translated, and
 // compares them after every step: the first difference is narrowed down to the instructions that
 // cause it and reported. Exits 0 when the guest stopped alike in both or the limit was reached,
-// 1 on a divergence, 2 on bad arguments. Uses the built library (npm run build).
+// 1 on a divergence, 2 on bad arguments or another error. Uses the built library (npm run build).
 //
 //   node scripts/lockstep.js [--jit on|force] [--slice N] [--ram-every N] [--max-instructions N]
 //                            [--no-narrow] GUEST
@@ -10,7 +10,9 @@
 //          --flat FILE [--load-address ADDR]                   a flat binary entered in real mode
 //          [--mem MiB] [--reboot]          guest RAM (default 128); boot again on reset (default: stop)
 import { readFileSync } from "node:fs";
-import { runLockstep, describeDivergence, ensureDebianGuest } from "../dist/index.js";
+import {
+  runLockstep, describeDivergence, ensureDebianGuest, LockstepError, LoaderError, MachineError, GuestImageError,
+} from "../dist/index.js";
 
 const USAGE = "usage: node scripts/lockstep.js [--jit on|force] [--slice N] [--ram-every N] [--max-instructions N] [--no-narrow]\n" +
   "         (--linux | [--kernel] FILE [--initrd FILE] | --flat FILE [--load-address ADDR]) [--append STRING] [--mem MiB] [--reboot]";
@@ -83,19 +85,24 @@ async function machineOptions(args) {
 const args = parseArguments(process.argv.slice(2));
 const started = performance.now();
 const millions = (n) => (n / 1e6).toFixed(1);
-const result = runLockstep({
-  machine: await machineOptions(args),
-  jit: args.jit,
-  stepInstructions: args.stepInstructions,
-  ramEvery: args.ramEvery,
-  maxInstructions: args.maxInstructions,
-  narrow: args.narrow,
-  onProgress: (instructions, what) => {
-    const seconds = (performance.now() - started) / 1000;
-    const rate = what === "compared" ? ` (${millions(instructions / seconds)} M/s)` : "";
-    process.stderr.write(`lockstep: ${millions(instructions)} M instructions ${what}${rate}, ${seconds.toFixed(0)} s\n`);
-  },
-});
+
+function showProgress(instructions, what) {
+  const seconds = (performance.now() - started) / 1000;
+  const rate = what === "compared" ? ` (${millions(instructions / seconds)} M/s)` : "";
+  process.stderr.write(`lockstep: ${millions(instructions)} M instructions ${what}${rate}, ${seconds.toFixed(0)} s\n`);
+}
+
+let result;
+try {
+  const { jit, stepInstructions, ramEvery, maxInstructions, narrow } = args;
+  const machine = await machineOptions(args);
+  result = runLockstep({ machine, jit, stepInstructions, ramEvery, maxInstructions, narrow, onProgress: showProgress });
+} catch (error) {
+  const expected = [LockstepError, LoaderError, MachineError, GuestImageError].some((type) => error instanceof type);
+  if (!expected && error.code !== "ENOENT") throw error;
+  process.stderr.write(`lockstep: ${error.message}\n`);
+  process.exit(2);
+}
 const seconds = (performance.now() - started) / 1000;
 const summary = `${result.instructions} instructions compared in ${seconds.toFixed(1)} s`;
 switch (result.status) {

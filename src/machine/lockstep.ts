@@ -78,6 +78,13 @@ export interface LockstepResult {
   divergence?: Divergence;
 }
 
+export class LockstepError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LockstepError";
+  }
+}
+
 const DEFAULT_RAM_EVERY = 16;
 /** Step sizes of the narrowing replays, each well under the one before. */
 const NARROWING_STEPS = [4096, 256, 16, 1];
@@ -162,12 +169,12 @@ interface ScheduleSegment {
   stepInstructions: number;
 }
 
-/** Step `machines` through `schedule` again; the machines were created fresh. */
+/** Take the steps of `schedule` again, on machines created fresh. */
 function replay(schedule: ScheduleSegment[], instructions: () => number, step: (maxInstructions: number) => void): void {
   for (const segment of schedule) {
     while (instructions() < segment.until) step(segment.stepInstructions);
     if (instructions() !== segment.until) {
-      throw new Error(`lockstep replay reached instruction ${instructions()}, not ${segment.until}: the guest is not deterministic`);
+      throw new LockstepError(`replay reached instruction ${instructions()}, not ${segment.until}: the guest is not deterministic`);
     }
   }
 }
@@ -207,8 +214,8 @@ export function runLockstep(options: LockstepOptions): LockstepResult {
   const ramEvery = options.ramEvery ?? DEFAULT_RAM_EVERY;
   const limit = options.maxInstructions ?? Infinity;
   const progress = options.onProgress;
-  if (!Number.isInteger(stepInstructions) || stepInstructions < 1) throw new Error(`step size must be a whole number from 1, not ${stepInstructions}`);
-  if (!Number.isInteger(ramEvery) || ramEvery < 1) throw new Error(`RAM comparison interval must be a whole number from 1, not ${ramEvery}`);
+  if (!Number.isInteger(stepInstructions) || stepInstructions < 1) throw new LockstepError(`step size must be a whole number from 1, not ${stepInstructions}`);
+  if (!Number.isInteger(ramEvery) || ramEvery < 1) throw new LockstepError(`RAM comparison interval must be a whole number from 1, not ${ramEvery}`);
 
   const pair = new MachinePair(options);
   const first = comparePass(pair, stepInstructions, limit, ramEvery, progress && ((n) => progress(n, "compared")));
@@ -248,7 +255,11 @@ export function runLockstep(options: LockstepOptions): LockstepResult {
   };
 }
 
-/** Replay a fresh reference machine through `schedule`, then record its instructions up to `to`. */
+/**
+ * Replay a fresh reference machine through `schedule`, then record its instructions up to `to`,
+ * one step of one instruction each. (A step that delivers an interrupt runs the handler's first
+ * instruction, not the one recorded at EIP.)
+ */
 function traceReference(options: LockstepOptions, schedule: ScheduleSegment[], to: number): TracedInstruction[] {
   const create = options.createMachine ?? ((machineOptions: MachineOptions) => new Machine(machineOptions));
   const machine = create({ ...options.machine, jit: "off" });
