@@ -238,6 +238,9 @@ export function runLockstep(options: LockstepOptions): LockstepResult {
     found = { ...pass, step: first.step, stepInstructions: size, pair: replayPair };
   }
 
+  // A step that compared registers only (no narrowing) still gets its RAM in the report.
+  const { reference, translated } = found.pair;
+  found.difference.ram = differingRam(reference.guestRam(), translated.guestRam());
   progress?.(found.from, "tracing the reference through the differing step");
   return {
     status: "diverged",
@@ -248,8 +251,8 @@ export function runLockstep(options: LockstepOptions): LockstepResult {
       to: found.to,
       stepInstructions: found.stepInstructions,
       difference: found.difference,
-      reference: found.pair.reference.registers(),
-      translated: found.pair.translated.registers(),
+      reference: reference.registers(),
+      translated: translated.registers(),
       trace: traceReference(options, schedule, found.to),
     },
   };
