@@ -15,6 +15,7 @@ import { decodeUncached } from "./cpu/decoder";
 import { translate } from "./mmu/paging";
 
 export { run, resume } from "./cpu/run";
+export { peekFlags } from "./cpu/flags";
 export { jitHelper } from "./jit/helper";
 export { setJitThreshold } from "./jit/units";
 export { setChaining as setJitChaining } from "./jit/codegen";

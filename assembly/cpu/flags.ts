@@ -77,6 +77,15 @@ export function getFlags(): u32 {
   return materializedFlagsExcept(0) | FLAG_RESERVED1;
 }
 
+/**
+ * The full EFLAGS value without storing the computed flags: a debugger's read (lockstep
+ * comparison) must leave the lazy state exactly as the guest's code left it.
+ */
+export function peekFlags(): u32 {
+  const lazy = load<u32>(FLAGS_LAZY_MASK);
+  return (load<u32>(REG_EFLAGS) & ~lazy) | (computeLazy() & lazy) | FLAG_RESERVED1;
+}
+
 /** Replace EFLAGS wholesale; nothing stays lazy. */
 export function setFlags(value: u32): void {
   store<u32>(REG_EFLAGS, value | FLAG_RESERVED1);

@@ -30,6 +30,8 @@ interface EngineExports {
   setJitThreshold(entries: number): void;
   setJitChaining(enabled: boolean): void;
   jitHelper(op: number, a: number, b: number): number;
+  /** EFLAGS with the lazy flags computed, leaving the lazy state untouched. */
+  peekFlags(): number;
 }
 
 /** How the binary translator is used: never, for hot code, or for all code (a debugging aid). */

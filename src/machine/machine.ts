@@ -9,8 +9,8 @@ import { loadFlat, DEFAULT_FLAT_LOAD_ADDRESS } from "./flat.ts";
 import { loadLinux, isBzImage, BOOT_CS, BOOT_DS, BOOT_GDT_ADDRESS, BOOT_GDT_LIMIT } from "./linux_boot.ts";
 import { pcMemoryMap } from "./memory_map.ts";
 
-/** Longest slice between device services (1 ms of guest time). */
-const MAX_SLICE = CYCLES_PER_SECOND / 1000;
+/** Longest slice between device services (1 ms of guest time), in instructions. */
+export const MAX_SLICE = CYCLES_PER_SECOND / 1000;
 /** Yield to the host event loop this often (in slices) so input and timers are served. */
 const SLICES_PER_YIELD = 16;
 
@@ -50,6 +50,34 @@ export interface MachineOptions {
 
 export type StopReason = "exit" | "power-off" | "reboot" | "triple-fault" | "halted-forever" | "stopped";
 
+/** Why a step() ended the run. */
+export interface StepOutcome {
+  reason: StopReason;
+  /** With reason "exit": the process status isa-debug-exit asked for ((v << 1) | 1). */
+  exitStatus?: number;
+}
+
+/** The registers a debugger compares between two machines (EFLAGS with lazy flags computed). */
+export interface GuestRegisters {
+  eax: number; ecx: number; edx: number; ebx: number; esp: number; ebp: number; esi: number; edi: number;
+  eip: number; eflags: number;
+  es: number; cs: number; ss: number; ds: number; fs: number; gs: number;
+  cr0: number; cr2: number; cr3: number; cr4: number;
+}
+
+export type GeneralRegister = "eax" | "ecx" | "edx" | "ebx" | "esp" | "ebp" | "esi" | "edi";
+
+/** Register names in the order reports list them. */
+export const GUEST_REGISTER_NAMES: readonly (keyof GuestRegisters)[] = [
+  "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "eip", "eflags",
+  "es", "cs", "ss", "ds", "fs", "gs", "cr0", "cr2", "cr3", "cr4",
+];
+
+const GENERAL_REGISTER_OFFSETS: Record<GeneralRegister, number> = {
+  eax: layout.REG_EAX, ecx: layout.REG_ECX, edx: layout.REG_EDX, ebx: layout.REG_EBX,
+  esp: layout.REG_ESP, ebp: layout.REG_EBP, esi: layout.REG_ESI, edi: layout.REG_EDI,
+};
+
 export interface RunOutcome {
   reason: StopReason;
   /** With reason "exit": the process status isa-debug-exit asked for ((v << 1) | 1). */
@@ -62,8 +90,10 @@ export interface RunOutcome {
 // A slice's result: stop with an outcome, go on (undefined), or IDLE — halted with interrupts
 // enabled and nothing scheduled that could raise one.
 const IDLE = Symbol("idle");
-type SliceOutcome = { reason: StopReason; exitStatus?: number } | typeof IDLE | undefined;
+type SliceOutcome = StepOutcome | typeof IDLE | undefined;
 const FLAG_IF = 0x200; // EFLAGS.IF (SDM vol. 1, 3.4.3)
+const CODE_SEGMENT_D = 0x4000; // D bit of a code descriptor (bit 54, as SEG_ACCESS holds bits 40..55; SDM vol. 3, 3.4.5)
+const MAX_INSTRUCTION_BYTES = 15; // longer is #GP (SDM vol. 2, 2.3.11)
 
 export class MachineError extends Error {
   constructor(message: string) {
@@ -291,11 +321,14 @@ export class Machine {
     return (this.engine.get32(layout.REG_EFLAGS) & FLAG_IF) !== 0;
   }
 
-  private runSlice(): SliceOutcome {
+  // A slice ends at the next timer event, so timer interrupts arrive after the same instruction
+  // however the run is cut into slices: a smaller maxInstructions leaves the guest's path alone.
+  private runSlice(maxInstructions = MAX_SLICE): SliceOutcome {
     const platform = this.platform;
     platform.updateTimers();
     const cyclesToTimer = platform.cyclesToNextEvent();
-    const budget = Number.isFinite(cyclesToTimer) ? Math.max(1, Math.min(MAX_SLICE, Math.ceil(cyclesToTimer))) : MAX_SLICE;
+    const longest = Math.min(MAX_SLICE, maxInstructions);
+    const budget = Number.isFinite(cyclesToTimer) ? Math.max(1, Math.min(longest, Math.ceil(cyclesToTimer))) : longest;
     const result = this.engine.run(budget);
     this.flushSerial();
     this.feedSerialInput();
@@ -327,6 +360,81 @@ export class Machine {
         if (this.stopRequested) return this.stopped();
         return undefined;
     }
+  }
+
+  // Debugging hooks, for tools that compare two machines instruction by instruction
+  // (src/machine/lockstep.ts). Guest time is derived from retired instructions (and time skipped
+  // while halted), never from the host's clock, so two machines given the same steps stay in step.
+
+  /**
+   * Run one slice of at most `maxInstructions` and service the devices, as run() does between
+   * slices. Returns why the guest stopped, or undefined when it can go on. A guest idle for good
+   * (halted, nothing armed to wake it) counts as "halted-forever", as in runToCompletion().
+   */
+  step(maxInstructions = MAX_SLICE): StepOutcome | undefined {
+    if (!Number.isInteger(maxInstructions) || maxInstructions < 1) {
+      throw new MachineError(`step() takes a whole number of instructions from 1, not ${maxInstructions}`);
+    }
+    const outcome = this.runSlice(maxInstructions);
+    return outcome === IDLE ? { reason: "halted-forever" } : outcome;
+  }
+
+  /** The guest's registers; reading them leaves the CPU state unchanged. */
+  registers(): GuestRegisters {
+    const e = this.engine;
+    const selector = (seg: number): number => e.get32(layout.SEG_SELECTOR + 4 * seg);
+    return {
+      eax: e.get32(layout.REG_EAX), ecx: e.get32(layout.REG_ECX), edx: e.get32(layout.REG_EDX), ebx: e.get32(layout.REG_EBX),
+      esp: e.get32(layout.REG_ESP), ebp: e.get32(layout.REG_EBP), esi: e.get32(layout.REG_ESI), edi: e.get32(layout.REG_EDI),
+      eip: e.get32(layout.REG_EIP), eflags: e.exports.peekFlags() >>> 0,
+      es: selector(layout.SEG_ES), cs: selector(layout.SEG_CS), ss: selector(layout.SEG_SS),
+      ds: selector(layout.SEG_DS), fs: selector(layout.SEG_FS), gs: selector(layout.SEG_GS),
+      cr0: e.get32(layout.CR0), cr2: e.get32(layout.CR2), cr3: e.get32(layout.CR3), cr4: e.get32(layout.CR4),
+    };
+  }
+
+  /** Overwrite a general register between steps (to test debugging tools). */
+  setRegister(name: GeneralRegister, value: number): void {
+    this.engine.set32(GENERAL_REGISTER_OFFSETS[name], value);
+  }
+
+  /** Guest physical RAM, to read. Write through writeRam(), which keeps decoded code coherent. */
+  guestRam(): Uint8Array {
+    return this.engine.ram();
+  }
+
+  /** Write bytes into guest physical RAM between steps. */
+  writeRam(address: number, bytes: Uint8Array): void {
+    const ram = this.engine.ram();
+    if (!Number.isInteger(address) || address < 0 || address + bytes.length > ram.length) {
+      throw new MachineError(`writeRam: ${bytes.length} bytes at 0x${address.toString(16)} fall outside guest RAM`);
+    }
+    ram.set(bytes, address);
+    this.engine.exports.hostWroteMemory(address, bytes.length);
+  }
+
+  /**
+   * The bytes at CS:EIP (up to 15, fewer where the next page is not mapped) and whether CS is a
+   * 32-bit code segment, for showing the next instruction. Reading walks the page tables as a
+   * fetch would (filling the TLB, setting accessed bits), so use it only on a machine that is no
+   * longer compared with another.
+   */
+  codeAtEip(): { linear: number; code32: boolean; bytes: Uint8Array } {
+    const e = this.engine;
+    const linear = (e.get32(layout.SEG_BASE + 4 * layout.SEG_CS) + e.get32(layout.REG_EIP)) >>> 0;
+    const code32 = (e.get32(layout.SEG_ACCESS + 4 * layout.SEG_CS) & CODE_SEGMENT_D) !== 0;
+    const ram = e.ram();
+    const cr2 = e.get32(layout.CR2); // a failed walk would set it
+    const bytes: number[] = [];
+    while (bytes.length < MAX_INSTRUCTION_BYTES) {
+      const address = (linear + bytes.length) >>> 0;
+      const physical = e.tryCall(() => e.exports.translateLinear(address, 0, 0) >>> 0);
+      if (typeof physical !== "number" || physical >= ram.length) break;
+      const onPage = Math.min(MAX_INSTRUCTION_BYTES - bytes.length, 0x1000 - (address & 0xfff));
+      bytes.push(...ram.subarray(physical, physical + onPage));
+    }
+    e.set32(layout.CR2, cr2);
+    return { linear, code32, bytes: Uint8Array.from(bytes) };
   }
 
   // A device asked for power-off or reset during the slice (ACPI S5, 8042 pulse, port 0xCF9).
