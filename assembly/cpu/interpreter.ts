@@ -383,7 +383,7 @@ export function execute(): void {
     case 0x106: clts(); break;
     case 0x108: case 0x109: invalidateCaches(); break;
     case 0x10b: raiseFault(EXC_UD, -1); break; // UD2
-    case 0x11f: break; // NOP Ev
+    case 0x119: case 0x11a: case 0x11b: case 0x11c: case 0x11d: case 0x11e: case 0x11f: break; // hint NOP Ev
     case 0x120: moveFromControl(); break;
     case 0x121: moveFromDebug(); break;
     case 0x122: moveToControl(); break;

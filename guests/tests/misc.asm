@@ -1,6 +1,6 @@
 ; misc.asm — CMOVcc and SETcc for all 16 conditions under many flag states, Jcc agreement,
 ; CMPXCHG (8/16/32, equal and not), CMPXCHG8B, XADD, XCHG, CBW CWDE CWD CDQ, MOVZX MOVSX, XLAT,
-; LAHF SAHF, LEA address forms, CMC CLC STC.
+; LAHF SAHF, LEA address forms, CMC CLC STC, hint NOPs.
 %include "guest.inc"
 %include "loops.inc"
 global test_main
@@ -235,6 +235,20 @@ test_main:
         DUMP UF_NONE
         lea eax, [bx + si + 0x10]       ; 16-bit address size (67)
         lea ebx, [bp - 1]
+        DUMP UF_NONE
+
+        PUTSLN "hint nops (0f 19-0f 1f, endbr32)"
+        mov eax, 0x11111111
+        mov ebx, 0x22222222
+        db 0xf3, 0x0f, 0x1e, 0xfb               ; endbr32
+        db 0x0f, 0x19, 0xc3                     ; nop ebx (0f 19 /0)
+        db 0x0f, 0x1a, 0x00                     ; nop [eax] (not accessed)
+        db 0x0f, 0x1b, 0x7c, 0x98, 0x10         ; nop [eax + ebx*4 + 0x10] (/7, SIB)
+        db 0x0f, 0x1c, 0xd8                     ; nop eax (/3)
+        db 0x0f, 0x1d, 0x64, 0x24, 0x04         ; nop [esp + 4] (/4)
+        db 0x66, 0x0f, 0x1e, 0xe9               ; nop cx (/5, 16-bit)
+        db 0x0f, 0x1f, 0x44, 0x00, 0x00         ; nop dword [eax + eax + 0] (the 5-byte NOP)
+        db 0x0f, 0x1f, 0xb0, 0x44, 0x33, 0x22, 0x11 ; nop [eax + 0x11223344] (/6)
         DUMP UF_NONE
         ret
 

@@ -271,7 +271,10 @@ const TWO_BYTE_MAP: OpcodeRow[] = [
   row(T + 0x08, "INVD", "", "privileged"),
   row(T + 0x09, "WBINVD", "", "privileged"),
   row(T + 0x0b, "UD2", "", "raises-ud", "block-end"),
-  member(T + 0x1f, 0, "NOP", "Ev"),
+  // 0F 19-0F 1F: hint NOPs on every P6 (SDM vol. 2 "NOP", table A-3); ENDBR32 (F3 0F 1E FB),
+  // which CET-enabled compilers put in every function, is one of them.
+  ...[0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f].flatMap((opcode) =>
+    [0, 1, 2, 3, 4, 5, 6, 7].map((reg) => member(T + opcode, reg, "NOP", "Ev"))),
   row(T + 0x20, "MOV", "Rd,Cd", "privileged", "reg-only"),
   row(T + 0x21, "MOV", "Rd,Dd", "privileged", "reg-only"),
   row(T + 0x22, "MOV", "Cd,Rd", "privileged", "reg-only", "block-end"), // CR0/CR3/CR4 change mode or mappings

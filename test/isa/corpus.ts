@@ -88,6 +88,9 @@ export function generateTableCorpus(code32: boolean): GeneratedInstruction[] {
     for (const prefixes of prefixSets) {
       const operandSize32 = code32 !== prefixes.includes(OPERAND_SIZE);
       const addressSize32 = code32 !== prefixes.includes(ADDRESS_SIZE);
+      // objdump reads the hint NOPs 0F 1A/0F 1B as MPX BNDLDX/BNDSTX, which have no 16-bit
+      // addressing, and loses the instruction boundary there.
+      if (!addressSize32 && (row.opcode === TWO_BYTE + 0x1a || row.opcode === TWO_BYTE + 0x1b)) continue;
       const modrmTails: { modrm: number; tail: number[]; memory: boolean }[] = [];
       if (takesModrm) {
         const reg = regFieldFor(row, operands, variant);

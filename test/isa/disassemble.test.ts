@@ -66,6 +66,8 @@ function compareWithObjdump(binary: Uint8Array, reference: ReferenceInstruction[
     }
     // objdump has no names for x87 escapes we have not described yet, and some encodings it rejects.
     if (expected.text.includes("(bad)") || ours.text.startsWith("esc")) continue;
+    // The hint NOPs 0F 1A/0F 1B (a P6 has no MPX) carry their later MPX names in objdump.
+    if (ours.text.startsWith("nop") && /^((addr|data)(16|32) )*bnd/.test(expected.text)) continue;
     // 66 90 is still NOP (the table's row); objdump spells it as the XCHG it aliases.
     if (ours.text === "nop" && /\bxchg\s+e?ax,e?ax$/.test(expected.text)) continue;
     compared++;
