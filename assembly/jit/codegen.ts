@@ -33,7 +33,9 @@ export const L_B: u32 = 22; // scratch: second operand
 export const L_R: u32 = 23; // scratch: result
 export const L_T: u32 = 24; // scratch
 export const L_FLAGS_CARRY_IN: u32 = 25;
-export const LOCALS: u32 = 25; // declared locals (1..25)
+export const L_X: u32 = 26; // scratch of flag computations (operands of the record)
+export const L_Y: u32 = 27;
+export const LOCALS: u32 = 27; // declared locals (1..27)
 
 // Exit causes (STAT_JIT_EXITS index).
 export const EXIT_BRANCH: u32 = 0; // a jump or return to code outside the unit
@@ -49,8 +51,7 @@ export const HELPER_WRITE8: u32 = 3;
 export const HELPER_WRITE16: u32 = 4;
 export const HELPER_WRITE32: u32 = 5;
 export const HELPER_TEST_CONDITION: u32 = 6;
-export const HELPER_GET_CF: u32 = 7;
-export const HELPER_INTERPRET: u32 = 8; // run the instruction at REG_EIP in the interpreter
+export const HELPER_INTERPRET: u32 = 7; // run the instruction at REG_EIP in the interpreter
 
 // Where the instruction being translated stands, for precise state on slow paths and exits.
 export let instructionEip: u32 = 0;
@@ -105,8 +106,16 @@ export function emitGetReg(r: u32, size: u32): void {
   if (size == 16) { emitConst(0xffff); emit8(W.OP_I32_AND); }
 }
 
+/** Register r of `size` bits (8, 16 or 32) = the low bits of local `value`. */
 export function emitSetReg(r: u32, size: u32, value: u32): void {
   if (size == 8) { emitSetReg8(r, value); return; }
+  if (size == 16) {
+    emitGet(regLocal(r)); emitConst(0xffff0000); emit8(W.OP_I32_AND);
+    emitGet(value); emitConst(0xffff); emit8(W.OP_I32_AND);
+    emit8(W.OP_I32_OR);
+    emitSet(regLocal(r));
+    return;
+  }
   emitGet(value);
   emitSet(regLocal(r));
 }
@@ -377,18 +386,18 @@ export function emitSetFlagsKeepCarry(increment: bool, size: u32): void {
 
 /**
  * Flags as shifts and IMUL leave them (alu.ts setResultFlagsWith): CF and OF from L_T (bit 0 and
- * bit 11), AF clear, SF ZF PF lazy from the 32-bit result in L_R.
+ * bit 11), AF clear, SF ZF PF lazy from the `size`-bit result in L_R.
  */
-export function emitSetFlagsExplicit(): void {
+export function emitSetFlagsExplicit(size: u32): void {
   emitGet(L_EFLAGS); emitConst(~(FLAG_CF | FLAG_OF | FLAG_AF)); emit8(W.OP_I32_AND);
   emitGet(L_T); emit8(W.OP_I32_OR);
   emitSet(L_EFLAGS);
   emitConst(LAZY_LOGIC); emitSet(L_FLAGS_OP);
-  emitConst(32); emitSet(L_FLAGS_SIZE);
+  emitConst(size); emitSet(L_FLAGS_SIZE);
   emitGet(L_R); emitSet(L_FLAGS_RES);
   emitConst(FLAG_SF | FLAG_ZF | FLAG_PF); emitSet(L_FLAGS_MASK);
   knownKind = KNOWN_EXPLICIT;
-  knownSize = 32;
+  knownSize = size;
 }
 
 // The flag operands shifted so the operation's sign bit is bit 31.
@@ -429,17 +438,77 @@ export function emitCarry(): void {
     emit8(W.OP_SELECT);
     return;
   }
-  emitSpillFlags();
-  emitConst(HELPER_GET_CF); emitConst(0); emitConst(0);
-  emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
+  emitRecordCarry();
+}
+
+// ---- Flags from the record, whatever operation made it (flags.ts) --------------------------
+
+// Push `local` shifted so the recorded operation's sign bit is bit 31.
+function emitRecordShifted(local: u32): void {
+  emitGet(local);
+  emitConst(32); emitGet(L_FLAGS_SIZE); emit8(W.OP_I32_SUB);
+  emit8(W.OP_I32_SHL);
+}
+
+// Push `flag` (one bit of EFLAGS) as 0 or 1: computed by the code `lazy` pushes when the record
+// holds it, else from EFLAGS.
+function emitFlagOrLazy(flag: u32): void {
+  emitGet(L_FLAGS_MASK); emitConst(flag); emit8(W.OP_I32_AND);
+  openResult(W.OP_IF);
+}
+function emitFlagFromEflags(flag: u32): void {
+  emit8(W.OP_ELSE);
+  emitGet(L_EFLAGS); emitConst(ctz(flag)); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
+  close();
+}
+
+/** CF of whatever the record holds, inline (flags.ts computeCF). */
+function emitRecordCarry(): void {
+  emitFlagOrLazy(FLAG_CF);
+  // ADD/ADC: res < dst (res <= dst with a carry in); SUB/SBB: dst < src (dst <= src); LOGIC: 0.
+  emitGet(L_FLAGS_DST); emitGet(L_FLAGS_RES); emitGet(L_FLAGS_OP); emitConst(2); emit8(W.OP_I32_AND); emit8(W.OP_SELECT);
+  emitConst(32); emitGet(L_FLAGS_SIZE); emit8(W.OP_I32_SUB); emit8(W.OP_I32_SHL); emitSet(L_X);
+  emitGet(L_FLAGS_SRC); emitGet(L_FLAGS_DST); emitGet(L_FLAGS_OP); emitConst(2); emit8(W.OP_I32_AND); emit8(W.OP_SELECT);
+  emitConst(32); emitGet(L_FLAGS_SIZE); emit8(W.OP_I32_SUB); emit8(W.OP_I32_SHL); emitSet(L_Y);
+  emitGet(L_X); emitGet(L_Y); emit8(W.OP_I32_LE_U);
+  emitGet(L_X); emitGet(L_Y); emit8(W.OP_I32_LT_U);
+  emitGet(L_FLAGS_CARRY_IN); emitConst(0); emitGet(L_FLAGS_OP); emitConst(1); emit8(W.OP_I32_AND); emit8(W.OP_SELECT);
+  emit8(W.OP_SELECT);
+  emitGet(L_FLAGS_OP); emitConst(LAZY_LOGIC); emit8(W.OP_I32_LT_U);
+  emit8(W.OP_I32_AND);
+  emitFlagFromEflags(FLAG_CF);
+}
+
+/** ZF of whatever the record holds, inline. */
+function emitRecordZero(): void {
+  emitFlagOrLazy(FLAG_ZF);
+  emitRecordShifted(L_FLAGS_RES); emit8(W.OP_I32_EQZ);
+  emitFlagFromEflags(FLAG_ZF);
+}
+
+/** SF of whatever the record holds, inline. */
+function emitRecordSign(): void {
+  emitFlagOrLazy(FLAG_SF);
+  emitRecordShifted(L_FLAGS_RES); emitConst(31); emit8(W.OP_I32_SHR_U);
+  emitFlagFromEflags(FLAG_SF);
 }
 
 /** Push condition `cc` (Jcc/SETcc/CMOVcc encoding) as 0 or 1. */
 export function emitCondition(cc: u32): void {
   if (knownKind == KNOWN_NONE) {
-    emitSpillFlags();
-    emitConst(HELPER_TEST_CONDITION); emitConst(cc); emitConst(0);
-    emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
+    // Nothing known at compile time (a block start): CF, ZF and SF inline, the rest by the helper.
+    const kind = cc >> 1;
+    if (kind == 1) emitRecordCarry();
+    else if (kind == 2) emitRecordZero();
+    else if (kind == 3) { emitRecordCarry(); emitRecordZero(); emit8(W.OP_I32_OR); }
+    else if (kind == 4) emitRecordSign();
+    else {
+      emitSpillFlags();
+      emitConst(HELPER_TEST_CONDITION); emitConst(cc); emitConst(0);
+      emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
+      return;
+    }
+    if ((cc & 1) != 0) emit8(W.OP_I32_EQZ);
     return;
   }
   const sub = knownKind == <i32>LAZY_SUB;

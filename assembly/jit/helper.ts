@@ -5,11 +5,11 @@ import { CPL, JIT_FAULT_BUDGET, JIT_CODE_WRITES, ATTENTION } from "../layout";
 import { translate } from "../mmu/paging";
 import { physRead8, physWrite8 } from "../mmu/physical";
 import { readLinear16Slow, readLinear32Slow, writeLinear16Slow, writeLinear32Slow } from "../mmu/linear";
-import { testCondition, getCF } from "../cpu/flags";
+import { testCondition } from "../cpu/flags";
 import { setBudgetLeft } from "../cpu/run";
 import {
   HELPER_READ8, HELPER_READ16, HELPER_READ32, HELPER_WRITE8, HELPER_WRITE16,
-  HELPER_TEST_CONDITION, HELPER_GET_CF, HELPER_INTERPRET,
+  HELPER_TEST_CONDITION, HELPER_INTERPRET,
 } from "./codegen";
 import { decode, nextEip } from "../cpu/decoder";
 import { execute } from "../cpu/interpreter";
@@ -17,7 +17,6 @@ import { REG_EIP } from "../layout";
 
 export function jitHelper(op: u32, a: u32, b: u32): u32 {
   if (op == HELPER_TEST_CONDITION) return testCondition(a) ? 1 : 0;
-  if (op == HELPER_GET_CF) return getCF();
   const user = load<u32>(CPL) == 3;
   // If the access faults, the run loop goes on from here with the budget as of this instruction.
   setBudgetLeft(load<i32>(JIT_FAULT_BUDGET));

@@ -4,7 +4,7 @@
 // does not translate run in the interpreter from inside the unit (callouts), unless they transfer
 // control or change mode: those end the unit.
 import {
-  REG_EIP, INSTRUCTION_START, DEC_OPCODE, DEC_MOD, DEC_REG, DEC_RM, DEC_IMM, DEC_SEGMENT, DEC_EA_BASE,
+  REG_EIP, INSTRUCTION_START, DEC_OPCODE, DEC_PREFIXES, DEC_MOD, DEC_REG, DEC_RM, DEC_IMM, DEC_SEGMENT, DEC_EA_BASE,
   DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, ZERO_WORD, REGS, JIT_SCAN,
   SEG_SS, SEG_ACCESS, SEG_LIMIT, ATTENTION,
 } from "../layout";
@@ -14,7 +14,7 @@ import { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP }
 import { decode, nextEip } from "../cpu/decoder";
 import { readField } from "../cpu/record";
 import { OPCODE_ATTRS, GROUP_ATTRS } from "../cpu/decode_table.generated";
-import { ATTR_MODRM, ATTR_GROUP, ATTR_UNDEFINED, ATTR_MEM_ONLY, ATTR_LOCKABLE, ATTR_BLOCK_END } from "../cpu/decode_attrs";
+import { ATTR_MODRM, ATTR_GROUP, ATTR_UNDEFINED, ATTR_MEM_ONLY, ATTR_LOCKABLE, ATTR_BLOCK_END, PREFIX_OPSIZE } from "../cpu/decode_attrs";
 import * as W from "./wasm_writer";
 import { emit8, emitU32, emitConst, emitGet, emitSet, emitLoadField, writePosition, setWritePosition } from "./wasm_writer";
 import {
@@ -86,14 +86,18 @@ function classify(eip: u32): u32 {
   let at = hostBase + <usize>(eip - pageFirst);
   let byte = <u32>load<u8>(at);
   let prefixes: u32 = 0;
-  let sizeOrRepPrefix = false;
+  let operandSize16 = false;
+  let rep = false;
+  let otherPrefix = false; // 67 or F2
   let lock = false;
   for (;;) {
     const segment = byte == 0x26 || byte == 0x2e || byte == 0x36 || byte == 0x3e || byte == 0x64 || byte == 0x65;
     const other = byte == 0x66 || byte == 0x67 || byte == 0xf2 || byte == 0xf3;
     if (!segment && !other && byte != 0xf0) break;
     if (++prefixes > 4) return NOT_IN_UNIT;
-    if (other) sizeOrRepPrefix = true;
+    if (byte == 0x66) operandSize16 = true;
+    else if (byte == 0xf3) rep = true;
+    else if (other) otherPrefix = true;
     if (byte == 0xf0) lock = true;
     at++;
     byte = load<u8>(at);
@@ -109,7 +113,10 @@ function classify(eip: u32): u32 {
   const usesModrm = (attrs & ATTR_MODRM) != 0;
   if ((attrs & ATTR_MEM_ONLY) != 0 && registerForm) return NOT_IN_UNIT;
   if (lock && ((attrs & ATTR_LOCKABLE) == 0 || !usesModrm || registerForm)) return NOT_IN_UNIT;
-  if (!sizeOrRepPrefix && !lock && nativelyTranslated(op, reg, registerForm)) return NATIVE;
+  if (!otherPrefix && !lock) {
+    if (!rep && (operandSize16 ? nativelyTranslated16(op, reg, registerForm) : nativelyTranslated(op, reg, registerForm))) return NATIVE;
+    if (rep && !operandSize16 && op == 0x90) return NATIVE; // PAUSE: a NOP here
+  }
   if ((attrs & ATTR_BLOCK_END) != 0 || loadsSegment(op)) return NOT_IN_UNIT;
   return CALLOUT;
 }
@@ -144,6 +151,25 @@ function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
     default: break;
   }
   return false;
+}
+
+// The instructions translated with a 66 prefix: their 16-bit forms (byte forms ignore it), but
+// not those where the prefix changes more than the operand (stack width, branch targets).
+function nativelyTranslated16(op: u32, reg: u32, registerForm: bool): bool {
+  if (op < 0x40) return (op & 7) < 6; // ALU
+  if (op < 0x50) return true; // INC, DEC r16
+  switch (op) {
+    case 0x80: case 0x81: case 0x83: case 0x84: case 0x85: case 0x88: case 0x89: case 0x8a: case 0x8b: case 0x90:
+    case 0xa0: case 0xa1: case 0xa2: case 0xa3: case 0xa8: case 0xa9: return true;
+    case 0xc1: case 0xd1: return reg == 4 || reg == 5 || reg == 7; // SHL SHR SAR
+    case 0xd3: return registerForm && (reg == 4 || reg == 5 || reg == 7);
+    case 0xc6: case 0xc7: return reg == 0;
+    case 0xf6: return reg == 0;
+    case 0xf7: return reg == 0 || reg == 2 || reg == 3;
+    case 0xfe: case 0xff: return reg <= 1;
+    default: break;
+  }
+  return op >= 0xb0 && op <= 0xbf;
 }
 
 /** Decode the instruction at `eip` into the record; returns the EIP after it. */
@@ -312,9 +338,11 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
   const op = opcode();
   const memory = readField(DEC_HAS_MEMORY_OPERAND) != 0;
   const reg = readField(DEC_REG);
+  // Operand size of the "v" forms (the 66 prefix; classify lets it through only where it means that).
+  const vsize: u32 = (readField(DEC_PREFIXES) & PREFIX_OPSIZE) != 0 ? 16 : 32;
   if (op < 0x40) {
     const operation = (op >> 3) & 7;
-    const size: u32 = (op & 1) == 0 ? 8 : 32;
+    const size: u32 = (op & 1) == 0 ? 8 : vsize;
     switch (op & 7) {
       case 0: case 1: {
         prepareE();
@@ -340,11 +368,11 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
   } else if (op < 0x50) {
     const r = op & 7;
     const increment = op < 0x48;
-    emitGet(regLocal(r)); emitSet(L_A);
+    emitGetReg(r, vsize); emitSet(L_A);
     emitConst(1); emitSet(L_B);
     emitGet(L_A); emitConst(1); emit8(increment ? W.OP_I32_ADD : W.OP_I32_SUB); emitSet(L_R);
-    emitGet(L_R); emitSet(regLocal(r));
-    emitSetFlagsKeepCarry(increment, 32);
+    emitSetReg(r, vsize, L_R);
+    emitSetFlagsKeepCarry(increment, vsize);
   } else if (op < 0x58) {
     emitGet(regLocal(op & 7)); emitSet(L_B);
     emitPush(L_B);
@@ -373,7 +401,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
     emitWriteE(8, L_R);
   } else if (op >= 0xb0 && op <= 0xbf) {
     emitConst(immediate()); emitSet(L_R);
-    emitSetReg(op & 7, op < 0xb8 ? 8 : 32, L_R);
+    emitSetReg(op & 7, op < 0xb8 ? 8 : vsize, L_R);
   } else if (op >= 0x91 && op <= 0x97) {
     emitGet(regLocal(0)); emitSet(L_T);
     emitGet(regLocal(op & 7)); emitSet(regLocal(0));
@@ -381,15 +409,15 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
   } else {
     switch (op) {
       case 0x80: case 0x81: case 0x83: {
-        const size: u32 = op == 0x80 ? 8 : 32;
+        const size: u32 = op == 0x80 ? 8 : vsize;
         prepareE();
-        emitConst(op == 0x83 ? signedImmediate8() : size == 8 ? immediate() & 0xff : immediate()); emitSet(L_B);
+        emitConst(op == 0x83 ? signedImmediate8() & sizeMask(size) : size == 8 ? immediate() & 0xff : immediate()); emitSet(L_B);
         emitAluOnOperand(reg, size, true);
         break;
       }
       case 0x84: case 0x85: case 0xa8: case 0xa9: case 0xf6: case 0xf7: {
-        const size: u32 = (op & 1) == 0 ? 8 : 32;
-        if (op == 0xf7 && reg != 0) { translateNotNeg(reg == 2); break; }
+        const size: u32 = (op & 1) == 0 ? 8 : vsize;
+        if (op == 0xf7 && reg != 0) { translateNotNeg(reg == 2, size); break; }
         if (op == 0xa8 || op == 0xa9) { emitGetReg(0, size); emitSet(L_A); }
         else { prepareE(); emitReadE(size); emitSet(L_A); }
         if (op == 0x84 || op == 0x85) emitGetReg(reg, size);
@@ -408,14 +436,14 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         break;
       }
       case 0x88: case 0x89: {
-        const size: u32 = op == 0x88 ? 8 : 32;
+        const size: u32 = op == 0x88 ? 8 : vsize;
         prepareE();
         emitGetReg(reg, size); emitSet(L_R);
         emitWriteE(size, L_R);
         break;
       }
       case 0x8a: case 0x8b: {
-        const size: u32 = op == 0x8a ? 8 : 32;
+        const size: u32 = op == 0x8a ? 8 : vsize;
         prepareE();
         emitReadE(size); emitSet(L_R);
         emitSetReg(reg, size, L_R);
@@ -442,7 +470,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         break;
       }
       case 0xc6: case 0xc7: {
-        const size: u32 = op == 0xc6 ? 8 : 32;
+        const size: u32 = op == 0xc6 ? 8 : vsize;
         prepareE();
         emitConst(size == 8 ? immediate() & 0xff : immediate()); emitSet(L_R);
         emitWriteE(size, L_R);
@@ -460,7 +488,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         break;
       }
       case 0xfe: case 0xff: {
-        const size: u32 = op == 0xfe ? 8 : 32;
+        const size: u32 = op == 0xfe ? 8 : vsize;
         if (reg == 6) { // PUSH E
           prepareE();
           emitReadE(32); emitSet(L_B);
@@ -477,14 +505,14 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         break;
       }
       case 0xa0: case 0xa1: {
-        const size: u32 = op == 0xa0 ? 8 : 32;
+        const size: u32 = op == 0xa0 ? 8 : vsize;
         emitModrmLinear();
         emitRead(size); emitSet(L_R);
         emitSetReg(0, size, L_R);
         break;
       }
       case 0xa2: case 0xa3: {
-        const size: u32 = op == 0xa2 ? 8 : 32;
+        const size: u32 = op == 0xa2 ? 8 : vsize;
         emitModrmLinear();
         emitGetReg(0, size); emitSet(L_R);
         emitWrite(size, L_R);
@@ -502,17 +530,17 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         const count = op == 0xd1 ? 1 : immediate() & 31;
         if (count == 0) { emitCallout(); return; } // changes nothing, but still reads and writes E
         prepareE();
-        emitReadE(32); emitSet(L_A);
-        if (reg <= 1) {
+        emitReadE(vsize); emitSet(L_A);
+        if (reg <= 1) { // (32-bit only)
           translateRotate(reg == 0, count);
           emitWriteE(32, L_R);
           emitSetCarryOverflow();
           break;
         }
         emitConst(count); emitSet(L_B);
-        translateShift(reg);
-        emitWriteE(32, L_R);
-        emitSetFlagsExplicit();
+        translateShift(reg, vsize);
+        emitWriteE(vsize, L_R);
+        emitSetFlagsExplicit(vsize);
         break;
       }
       case 0xd3: { // SHL/SHR/SAR r32, CL: nothing happens for a count of 0
@@ -520,10 +548,10 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         emitGet(regLocal(1)); emitConst(31); emit8(W.OP_I32_AND); emitSet(L_B);
         emitGet(L_B);
         open(W.OP_IF);
-        emitGet(regLocal(r)); emitSet(L_A);
-        translateShift(reg);
-        emitGet(L_R); emitSet(regLocal(r));
-        emitSetFlagsExplicit();
+        emitGetReg(r, vsize); emitSet(L_A);
+        translateShift(reg, vsize);
+        emitSetReg(r, vsize, L_R);
+        emitSetFlagsExplicit(vsize);
         close();
         forgetFlags();
         break;
@@ -541,7 +569,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         emitConst(0x801); emit8(W.OP_I32_MUL); // CF (bit 0) and OF (bit 11)
         emitSet(L_T);
         emitGet(L_R); emitSet(regLocal(reg));
-        emitSetFlagsExplicit();
+        emitSetFlagsExplicit(32);
         break;
       }
       case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: {
@@ -581,26 +609,37 @@ function emitCountMinus(delta: u32): void {
   if (delta != 0) { emitConst(delta); emit8(W.OP_I32_SUB); }
 }
 
-// SHL (4), SHR (5) or SAR (7) of L_A by L_B (1..31) into L_R, with CF | OF << 11 in L_T as
-// alu.ts computes them.
-function translateShift(operation: u32): void {
+@inline function sizeMask(size: u32): u32 { return size == 32 ? 0xffffffff : (<u32>1 << size) - 1; }
+
+// SHL (4), SHR (5) or SAR (7) of the `size`-bit L_A by L_B (1..31) into L_R, with CF | OF << 11
+// in L_T, computed as alu.ts does: from the partial result one bit short of the count.
+function translateShift(operation: u32, size: u32): void {
   if (operation == 4) {
-    emitGet(L_A); emitGet(L_B); emit8(W.OP_I32_SHL); emitSet(L_R);
-    emitGet(L_A); emitConst(32); emitGet(L_B); emit8(W.OP_I32_SUB); emit8(W.OP_I32_SHR_U); // CF: last bit out
-    emitConst(1); emit8(W.OP_I32_AND);
+    emitGet(L_A); emitCountMinus(1); emit8(W.OP_I32_SHL); emitSet(L_R);
+    emitGet(L_R); emitConst(size - 1); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
     emitTeeCf();
-    emitGet(L_R); emitConst(31); emit8(W.OP_I32_SHR_U); emit8(W.OP_I32_XOR); // OF = MSB(res) ^ CF
+    emitGet(L_R); emitConst(1); emit8(W.OP_I32_SHL);
+    if (size != 32) { emitConst(sizeMask(size)); emit8(W.OP_I32_AND); }
+    emitSet(L_R);
+    emitGet(L_R); emitConst(size - 1); emit8(W.OP_I32_SHR_U); emit8(W.OP_I32_XOR); // OF = MSB(res) ^ CF
   } else if (operation == 5) {
-    emitGet(L_A); emitGet(L_B); emit8(W.OP_I32_SHR_U); emitSet(L_R);
-    emitGet(L_A); emitCountMinus(1); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
+    emitGet(L_A); emitCountMinus(1); emit8(W.OP_I32_SHR_U); emitSet(L_R);
+    emitGet(L_R); emitConst(1); emit8(W.OP_I32_AND);
     emitTeeCf();
     emit8(W.OP_DROP);
-    emitGet(L_A); emitGet(L_R); emit8(W.OP_I32_XOR); emitConst(31); emit8(W.OP_I32_SHR_U); // OF = MSB(dst ^ res)
+    emitGet(L_R); emitConst(1); emit8(W.OP_I32_SHR_U); emitSet(L_R);
+    emitGet(L_A); emitGet(L_R); emit8(W.OP_I32_XOR); emitConst(size - 1); emit8(W.OP_I32_SHR_U); // OF = MSB(dst ^ res)
+    emitConst(1); emit8(W.OP_I32_AND);
   } else {
-    emitGet(L_A); emitGet(L_B); emit8(W.OP_I32_SHR_S); emitSet(L_R);
-    emitGet(L_A); emitCountMinus(1); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
+    emitGet(L_A);
+    if (size == 16) emit8(W.OP_I32_EXTEND16_S);
+    emitCountMinus(1); emit8(W.OP_I32_SHR_S); emitSet(L_R);
+    emitGet(L_R); emitConst(1); emit8(W.OP_I32_AND);
     emitTeeCf();
     emit8(W.OP_DROP);
+    emitGet(L_R); emitConst(1); emit8(W.OP_I32_SHR_S);
+    if (size != 32) { emitConst(sizeMask(size)); emit8(W.OP_I32_AND); }
+    emitSet(L_R);
     emitConst(0);
   }
   emitConst(11); emit8(W.OP_I32_SHL);
@@ -611,15 +650,15 @@ function translateShift(operation: u32): void {
 // Keep the CF just computed in L_T and leave it on the stack.
 function emitTeeCf(): void { emit8(W.OP_LOCAL_TEE); emitU32(L_T); }
 
-// NOT (no flags) or NEG (flags of 0 - x) of a 32-bit E.
-function translateNotNeg(not: bool): void {
+// NOT (no flags) or NEG (flags of 0 - x) of a 16- or 32-bit E.
+function translateNotNeg(not: bool, size: u32): void {
   prepareE();
-  emitReadE(32); emitSet(L_B);
+  emitReadE(size); emitSet(L_B);
   emitConst(0); emitSet(L_A);
   if (not) { emitGet(L_B); emitConst(-1); emit8(W.OP_I32_XOR); emitSet(L_R); }
   else { emitConst(0); emitGet(L_B); emit8(W.OP_I32_SUB); emitSet(L_R); }
-  emitWriteE(32, L_R);
-  if (!not) emitSetFlags(LAZY_SUB, 32);
+  emitWriteE(size, L_R);
+  if (!not) emitSetFlags(LAZY_SUB, size);
 }
 
 // A slow path may have reached a device or written code: look at ATTENTION before going on.

@@ -32,6 +32,8 @@
   (local $23 i32)
   (local $24 i32)
   (local $25 i32)
+  (local $26 i32)
+  (local $27 i32)
   (local.set $1
    (i32.load offset=1024
     (i32.const 0)
@@ -504,7 +506,7 @@
      )
      (drop
       (call $fimport$0
-       (i32.const 8)
+       (i32.const 7)
        (i32.const 0)
        (i32.const 0)
       )
