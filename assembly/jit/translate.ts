@@ -6,7 +6,7 @@
 import {
   REG_EIP, INSTRUCTION_START, DEC_OPCODE, DEC_PREFIXES, DEC_MOD, DEC_REG, DEC_RM, DEC_IMM, DEC_SEGMENT, DEC_EA_BASE,
   DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, ZERO_WORD, REGS, JIT_SCAN,
-  SEG_SS, SEG_ACCESS, SEG_LIMIT, ATTENTION,
+  SEG_SS, SEG_CS, SEG_ACCESS, SEG_LIMIT, ATTENTION,
 } from "../layout";
 import { ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN, ACC_DB } from "../cpu/state";
 import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
@@ -145,9 +145,9 @@ function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
     case 0x8d: return !registerForm;
     case 0xc6: case 0xc7: return reg == 0;
     case 0xf6: return reg == 0;
-    case 0xf7: return reg == 0 || reg == 2 || reg == 3;
+    case 0xf7: return reg == 0 || reg == 2 || reg == 3 || reg == 4 || reg == 5; // TEST NOT NEG MUL IMUL
     case 0xfe: return reg <= 1;
-    case 0xff: return reg <= 1 || reg == 6; // INC, DEC, PUSH
+    case 0xff: return reg != 3 && reg != 5 && reg != 7; // INC, DEC, CALL, JMP (near, indirect), PUSH
     default: break;
   }
   return false;
@@ -185,8 +185,11 @@ function decodeAt(eip: u32): u32 {
 
 function usesStack(op: u32): bool {
   return (op >= 0x50 && op <= 0x5f) || op == 0x68 || op == 0x6a || op == 0xe8 || op == 0xc2 || op == 0xc3 ||
-    op == 0xc9 || (op == 0xff && readField(DEC_REG) == 6);
+    op == 0xc9 || (op == 0xff && (readField(DEC_REG) == 6 || readField(DEC_REG) == 2));
 }
+
+// CALL or JMP through a register or memory: leaves the unit for wherever it points.
+function isIndirectBranch(op: u32): bool { return op == 0xff && (readField(DEC_REG) == 2 || readField(DEC_REG) == 4); }
 
 function isJcc(op: u32): bool { return (op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f); }
 
@@ -216,7 +219,7 @@ function scanBlock(index: u32): void {
     eip = next;
     if (isJcc(op)) { addBlock(branchTarget(op, next)); addBlock(next); reason = END_TRANSFER; break; }
     if (op == 0xeb || op == 0xe9 || op == 0xe8) { addBlock(branchTarget(op, next)); reason = END_TRANSFER; break; }
-    if (op == 0xc2 || op == 0xc3) { reason = END_TRANSFER; break; }
+    if (op == 0xc2 || op == 0xc3 || isIndirectBranch(op)) { reason = END_TRANSFER; break; }
     if (count >= MAX_BLOCK_INSTRUCTIONS) { addBlock(eip); break; }
   }
   store<u32>(JIT_SCAN + 0x100 + (index << 2), count);
@@ -417,6 +420,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
       }
       case 0x84: case 0x85: case 0xa8: case 0xa9: case 0xf6: case 0xf7: {
         const size: u32 = (op & 1) == 0 ? 8 : vsize;
+        if (op == 0xf7 && reg >= 4) { translateMultiply(reg == 5); break; }
         if (op == 0xf7 && reg != 0) { translateNotNeg(reg == 2, size); break; }
         if (op == 0xa8 || op == 0xa9) { emitGetReg(0, size); emitSet(L_A); }
         else { prepareE(); emitReadE(size); emitSet(L_A); }
@@ -494,6 +498,14 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
           emitReadE(32); emitSet(L_B);
           emitPush(L_B);
           break;
+        }
+        if (reg == 2 || reg == 4) { // CALL E, JMP E: the target is read before the return address is pushed
+          prepareE();
+          emitReadE(32); emitSet(L_A);
+          if (reg == 2) { emitConst(next); emitSet(L_B); emitPush(L_B); }
+          emitGet(L_A);
+          emitExitToStack(EXIT_BRANCH);
+          return;
         }
         const increment = reg == 0;
         prepareE();
@@ -650,6 +662,28 @@ function translateShift(operation: u32, size: u32): void {
 // Keep the CF just computed in L_T and leave it on the stack.
 function emitTeeCf(): void { emit8(W.OP_LOCAL_TEE); emitU32(L_T); }
 
+// MUL or IMUL of EAX by a 32-bit E into EDX:EAX; CF = OF = the high half is not just the extension
+// of the low one, SF ZF PF lazy from the low half (alu.ts multiplyFlags).
+function translateMultiply(signed: bool): void {
+  prepareE();
+  emitReadE(32); emitSet(L_B);
+  emitGet(regLocal(0)); emitGet(L_B); emit8(W.OP_I32_MUL); emitSet(L_R);
+  emitGet(regLocal(0)); emit8(signed ? W.OP_I64_EXTEND_I32_S : W.OP_I64_EXTEND_I32_U);
+  emitGet(L_B); emit8(signed ? W.OP_I64_EXTEND_I32_S : W.OP_I64_EXTEND_I32_U);
+  emit8(W.OP_I64_MUL);
+  emit8(W.OP_I64_CONST); emit8(32); emit8(W.OP_I64_SHR_U);
+  emit8(W.OP_I32_WRAP_I64);
+  emitSet(L_A);
+  emitGet(L_A);
+  if (signed) { emitGet(L_R); emitConst(31); emit8(W.OP_I32_SHR_S); } else emitConst(0);
+  emit8(W.OP_I32_NE);
+  emitConst(0x801); emit8(W.OP_I32_MUL); // CF (bit 0) and OF (bit 11)
+  emitSet(L_T);
+  emitGet(L_R); emitSet(regLocal(0));
+  emitGet(L_A); emitSet(regLocal(2));
+  emitSetFlagsExplicit(32);
+}
+
 // NOT (no flags) or NEG (flags of 0 - x) of a 16- or 32-bit E.
 function translateNotNeg(not: bool, size: u32): void {
   prepareE();
@@ -668,10 +702,13 @@ function emitAttentionCheckAfter(touchedMemory: bool): void {
 
 // ---- The unit ---------------------------------------------------------------------------------
 
-// Leave without running anything (returns the budget untouched) unless every segment the unit addresses is flat
-// (base + offset, 4 GiB limit, readable and writable) and, if it uses the stack, SS is 32-bit.
+// Leave without running anything (returns the budget untouched) unless CS reaches 4 GiB (so no
+// jump out of the unit needs a limit check), every segment the unit addresses is flat (base +
+// offset, 4 GiB limit, readable and writable) and, if it uses the stack, SS is 32-bit.
 function emitSegmentGuard(): void {
-  let any = false;
+  emitLoadField(SEG_LIMIT + (SEG_CS << 2));
+  emitConst(-1);
+  emit8(W.OP_I32_NE);
   for (let seg: u32 = 0; seg < 6; seg++) {
     if ((segmentsUsed & (1 << seg)) == 0) continue;
     emitLoadField(SEG_ACCESS + (seg << 2));
@@ -681,18 +718,15 @@ function emitSegmentGuard(): void {
     emitConst(-1);
     emit8(W.OP_I32_NE);
     emit8(W.OP_I32_OR);
-    if (any) emit8(W.OP_I32_OR);
-    any = true;
+    emit8(W.OP_I32_OR);
   }
   if (stackUsed) {
     emitLoadField(SEG_ACCESS + (SEG_SS << 2));
     emitConst(ACC_DB);
     emit8(W.OP_I32_AND);
     emit8(W.OP_I32_EQZ);
-    if (any) emit8(W.OP_I32_OR);
-    any = true;
+    emit8(W.OP_I32_OR);
   }
-  if (!any) return;
   emit8(W.OP_IF); emit8(W.BLOCK_VOID);
   emitGet(L_BUDGET);
   emit8(W.OP_RETURN);

@@ -34,6 +34,19 @@
   (local $25 i32)
   (local $26 i32)
   (local $27 i32)
+  (if
+   (i32.ne
+    (i32.load offset=1220
+     (i32.const 0)
+    )
+    (i32.const -1)
+   )
+   (then
+    (return
+     (local.get $0)
+    )
+   )
+  )
   (local.set $1
    (i32.load offset=1024
     (i32.const 0)
