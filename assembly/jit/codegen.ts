@@ -120,24 +120,45 @@ export function emitSetReg(r: u32, size: u32, value: u32): void {
   emitSet(regLocal(r));
 }
 
-const FLAG_LOCALS: StaticArray<u32> = [L_FLAGS_OP, L_FLAGS_SIZE, L_FLAGS_DST, L_FLAGS_SRC, L_FLAGS_RES, L_FLAGS_MASK, L_EFLAGS, L_FLAGS_CARRY_IN];
-const FLAG_FIELDS: StaticArray<u32> = [FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_LAZY_MASK, REG_EFLAGS, FLAGS_CARRY_IN];
+// The locals that mirror guest state, and where that state lives in the state block.
+const STATE_LOCALS: StaticArray<u32> = [
+  1, 2, 3, 4, 5, 6, 7, 8, // EAX..EDI
+  L_FLAGS_OP, L_FLAGS_SIZE, L_FLAGS_DST, L_FLAGS_SRC, L_FLAGS_RES, L_FLAGS_MASK, L_EFLAGS, L_FLAGS_CARRY_IN,
+];
+const STATE_FIELDS: StaticArray<u32> = [
+  REGS, REGS + 4, REGS + 8, REGS + 12, REGS + 16, REGS + 20, REGS + 24, REGS + 28,
+  FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_LAZY_MASK, REG_EFLAGS, FLAGS_CARRY_IN,
+];
+const FIRST_FLAG_LOCAL = 8; // index in STATE_LOCALS
+export const ALL_STATE: u32 = 0x0200fffe; // locals 1..15 and 25
 
-/** Guest registers and flags from the state block into locals (unit entry). */
-export function emitLoadState(): void {
-  for (let r: u32 = 0; r < 8; r++) { emitLoadField(REGS + (r << 2)); emitSet(regLocal(r)); }
-  for (let i = 0; i < FLAG_LOCALS.length; i++) { emitLoadField(FLAG_FIELDS[i]); emitSet(FLAG_LOCALS[i]); }
+// Which state locals the unit writes (spilled on every way out) and uses at all (loaded on entry:
+// a local written on one path must hold the guest's value on the others). A unit is emitted twice:
+// a first pass finds these from the code it emits (wasm_writer's local tracking), the second uses them.
+let spillMask: u32 = ALL_STATE;
+let loadMask: u32 = ALL_STATE;
+export function setStateMasks(written: u32, used: u32): void { spillMask = written & ALL_STATE; loadMask = used & ALL_STATE; }
+
+// Emitting the state transfers themselves must not count as the unit using the state.
+function transfer(load: bool, mask: u32, from: i32, to: i32): void {
+  const read = W.localsRead;
+  const written = W.localsWritten;
+  for (let i = from; i < to; i++) {
+    const local = STATE_LOCALS[i];
+    if ((mask & (<u32>1 << local)) == 0) continue;
+    if (load) { emitLoadField(STATE_FIELDS[i]); emitSet(local); }
+    else emitStoreField(STATE_FIELDS[i], local);
+  }
+  W.restoreLocalUse(read, written);
 }
 
-export function emitSpillFlags(): void {
-  for (let i = 0; i < FLAG_LOCALS.length; i++) emitStoreField(FLAG_FIELDS[i], FLAG_LOCALS[i]);
-}
+/** Guest state from the state block into the locals the unit uses (unit entry, after a callout). */
+export function emitLoadState(): void { transfer(true, loadMask, 0, STATE_LOCALS.length); }
 
-/** Locals back to the state block: the guest state is then what the interpreter would hold. */
-export function emitSpill(): void {
-  for (let r: u32 = 0; r < 8; r++) emitStoreField(REGS + (r << 2), regLocal(r));
-  emitSpillFlags();
-}
+export function emitSpillFlags(): void { transfer(false, spillMask, FIRST_FLAG_LOCAL, STATE_LOCALS.length); }
+
+/** Locals the unit wrote back to the state block: the guest state is then what the interpreter would hold. */
+export function emitSpill(): void { transfer(false, spillMask, 0, STATE_LOCALS.length); }
 
 /**
  * Before a helper call that may raise an exception: state as the interpreter has it while the
@@ -242,6 +263,7 @@ export function emitAttentionCheck(continueAt: u32): void {
  * string instruction cut short by the budget, say).
  */
 export function emitCallout(): void {
+  W.markLocalUse(ALL_STATE, ALL_STATE); // the interpreter may read and write any of it
   emitSpill();
   emitConst(0); emitConst(instructionEip); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
   emitConst(0); emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitMemory(W.OP_I32_STORE, 2, JIT_FAULT_BUDGET);

@@ -6,7 +6,7 @@
 import {
   REG_EIP, INSTRUCTION_START, DEC_OPCODE, DEC_PREFIXES, DEC_MOD, DEC_REG, DEC_RM, DEC_IMM, DEC_SEGMENT, DEC_EA_BASE,
   DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, ZERO_WORD, REGS, JIT_SCAN,
-  SEG_SS, SEG_CS, SEG_ACCESS, SEG_LIMIT, ATTENTION,
+  SEG_SS, SEG_CS, SEG_ACCESS, SEG_LIMIT, ATTENTION, JIT_OUTPUT,
 } from "../layout";
 import { ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN, ACC_DB } from "../cpu/state";
 import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
@@ -22,7 +22,7 @@ import {
   EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitExit, emitExitToStack, emitGoToBlock,
   emitAttentionCheck, emitCallout, emitUnitExit, emitLinearFromOffset, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
   forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, emitSetFlagsExplicit,
-  emitSetFlagsWithCarry, emitSetCarryOverflow, emitCarry,
+  emitSetFlagsWithCarry, emitSetCarryOverflow, emitCarry, setStateMasks,
 } from "./codegen";
 
 const MAX_BLOCKS: u32 = 32;
@@ -779,6 +779,25 @@ function noteCoverage(): void {
   }
 }
 
+// The exit block around the dispatch loop, whose br_table picks the block to run (L_NEXT) and
+// which every block ends by branching back to or out of.
+function emitDispatch(): void {
+  setNesting(0);
+  emit8(W.OP_BLOCK); emit8(W.BLOCK_VOID); // exit
+  emit8(W.OP_LOOP); emit8(W.BLOCK_VOID); // dispatch
+  for (let i: u32 = 0; i < blocks; i++) { emit8(W.OP_BLOCK); emit8(W.BLOCK_VOID); }
+  emitGet(L_NEXT);
+  emit8(W.OP_BR_TABLE);
+  emitU32(blocks);
+  for (let i: u32 = 0; i < blocks; i++) emitU32(i);
+  emitU32(0);
+  for (let i: u32 = 0; i < blocks; i++) {
+    emit8(W.OP_END);
+    emitBlock(i);
+  }
+  emit8(W.OP_END); // dispatch loop (never falls out: every block ends in a branch)
+}
+
 /**
  * Translate the unit entered at `entryEip` (in the current fetch window, whose bytes for EIPs
  * [first, limit) start at host address `host`). Writes the function body (locals, code, end)
@@ -799,24 +818,17 @@ export function translateUnit(entryEip: u32, first: u32, limit: u32, host: usize
   for (let i: u32 = 0; i < blocks; i++) scanBlock(i);
   noteCoverage();
 
+  // A first pass over the blocks (into scratch space) finds which guest state the unit touches.
+  setWritePosition(JIT_OUTPUT);
+  W.resetLocalUse();
+  emitDispatch();
+  setStateMasks(W.localsWritten, W.localsRead | W.localsWritten);
+
   setWritePosition(out);
   emitU32(1); emitU32(LOCALS); emit8(W.TYPE_I32);
   emitSegmentGuard();
   emitLoadState();
-  setNesting(0);
-  emit8(W.OP_BLOCK); emit8(W.BLOCK_VOID); // exit
-  emit8(W.OP_LOOP); emit8(W.BLOCK_VOID); // dispatch
-  for (let i: u32 = 0; i < blocks; i++) { emit8(W.OP_BLOCK); emit8(W.BLOCK_VOID); }
-  emitGet(L_NEXT);
-  emit8(W.OP_BR_TABLE);
-  emitU32(blocks);
-  for (let i: u32 = 0; i < blocks; i++) emitU32(i);
-  emitU32(0);
-  for (let i: u32 = 0; i < blocks; i++) {
-    emit8(W.OP_END);
-    emitBlock(i);
-  }
-  emit8(W.OP_END); // dispatch loop (never falls out: every block ends in a branch)
+  emitDispatch();
   emit8(W.OP_END); // exit block
   emitUnitExit();
   emit8(W.OP_END);

@@ -117,9 +117,16 @@ export const BLOCK_VOID: u32 = 0x40;
 
 @inline export function emitOp(op: u32): void { emit8(op); }
 @inline export function emitConst(value: u32): void { emit8(OP_I32_CONST); emitI32(<i32>value); }
-@inline export function emitGet(local: u32): void { emit8(OP_LOCAL_GET); emitU32(local); }
-@inline export function emitSet(local: u32): void { emit8(OP_LOCAL_SET); emitU32(local); }
-@inline export function emitTee(local: u32): void { emit8(OP_LOCAL_TEE); emitU32(local); }
+// Which of locals 0..31 the code emitted since resetLocalUse read and wrote (a bit per local).
+export let localsRead: u32 = 0;
+export let localsWritten: u32 = 0;
+export function resetLocalUse(): void { localsRead = 0; localsWritten = 0; }
+export function restoreLocalUse(read: u32, written: u32): void { localsRead = read; localsWritten = written; }
+export function markLocalUse(read: u32, written: u32): void { localsRead |= read; localsWritten |= written; }
+
+@inline export function emitGet(local: u32): void { localsRead |= <u32>1 << local; emit8(OP_LOCAL_GET); emitU32(local); }
+@inline export function emitSet(local: u32): void { localsWritten |= <u32>1 << local; emit8(OP_LOCAL_SET); emitU32(local); }
+@inline export function emitTee(local: u32): void { localsWritten |= <u32>1 << local; emit8(OP_LOCAL_TEE); emitU32(local); }
 @inline export function emitBr(op: u32, depth: u32): void { emit8(op); emitU32(depth); }
 
 /** A load or store with its alignment hint (log2 bytes) and constant offset. */
