@@ -138,11 +138,11 @@ export const STAT_JIT_UNITS = 0x714; // units translated
 export const STAT_JIT_INVALIDATIONS = 0x718; // units dropped because their code page was written
 export const STAT_JIT_EVICTIONS = 0x71c; // units dropped to make room (slot pool or table slot reused)
 export const STAT_JIT_TRANSLATED = 0x720; // u64: instructions retired inside translated code
-export const STAT_JIT_EXITS = 0x730; // u32 x JIT_EXIT_CAUSES: exits from translated code by cause
+export const STAT_JIT_EXITS = 0x730; // u32 x JIT_EXIT_CAUSES: exits from translated code to the run loop, by cause
 export const JIT_EXIT_CAUSES = 4;
 export const STAT_JIT_BYTES = 0x740; // bytes of WebAssembly generated
 export const STAT_JIT_MODULES = 0x744; // modules compiled (each holds one or more units)
-export const STAT_JIT_CHAINED = 0x748; // exits that went straight on into another unit
+export const STAT_JIT_CHAINED = 0x748; // branches out of a unit that went straight on into another unit
 
 // x87 FPU state (SDM vol. 1, 8.1). Registers by physical number 0..7, 16 bytes each: the 64-bit
 // significand at +0 and sign<<15 | biased exponent (u16) at +8. ST(i) is register (TOP + i) & 7.

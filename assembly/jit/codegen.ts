@@ -193,18 +193,14 @@ let chaining = false;
 export function setChaining(enabled: bool): void { chaining = enabled; }
 
 /**
- * The unit's way out, after the exit block: state back to the state block, EIP = L_EXIT_EIP,
- * the exit counted. A branch to an entry point the entry cache knows (jit/entry_cache.ts) goes
- * on into that unit by a tail call, which runs it with the budget left; anything else returns
- * the budget to the run loop.
+ * The unit's way out, after the exit block: state back to the state block, EIP = L_EXIT_EIP.
+ * A branch to an entry point the entry cache knows (jit/entry_cache.ts) goes on into that unit
+ * by a tail call, which runs it with the budget left; anything else counts the exit by cause and
+ * returns the budget to the run loop.
  */
 export function emitUnitExit(): void {
   emitSpill();
   emitConst(0); emitGet(L_EXIT_EIP); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
-  emitGet(L_EXIT_CAUSE); emitConst(2); emit8(W.OP_I32_SHL);
-  emitGet(L_EXIT_CAUSE); emitConst(2); emit8(W.OP_I32_SHL); emitMemory(W.OP_I32_LOAD, 2, STAT_JIT_EXITS);
-  emitConst(1); emit8(W.OP_I32_ADD);
-  emitMemory(W.OP_I32_STORE, 2, STAT_JIT_EXITS);
   if (chaining) {
     emitGet(L_EXIT_CAUSE); emitConst(EXIT_BRANCH); emit8(W.OP_I32_EQ);
     emit8(W.OP_IF); emit8(W.BLOCK_VOID);
@@ -229,6 +225,10 @@ export function emitUnitExit(): void {
     emit8(W.OP_END);
     emit8(W.OP_END);
   }
+  emitGet(L_EXIT_CAUSE); emitConst(2); emit8(W.OP_I32_SHL);
+  emitGet(L_EXIT_CAUSE); emitConst(2); emit8(W.OP_I32_SHL); emitMemory(W.OP_I32_LOAD, 2, STAT_JIT_EXITS);
+  emitConst(1); emit8(W.OP_I32_ADD);
+  emitMemory(W.OP_I32_STORE, 2, STAT_JIT_EXITS);
   emitGet(L_BUDGET);
 }
 

@@ -735,21 +735,6 @@
    (i32.const 0)
    (local.get $17)
   )
-  (i32.store offset=1840
-   (i32.shl
-    (local.get $18)
-    (i32.const 2)
-   )
-   (i32.add
-    (i32.load offset=1840
-     (i32.shl
-      (local.get $18)
-      (i32.const 2)
-     )
-    )
-    (i32.const 1)
-   )
-  )
   (if
    (i32.eq
     (local.get $18)
@@ -816,6 +801,21 @@
       )
      )
     )
+   )
+  )
+  (i32.store offset=1840
+   (i32.shl
+    (local.get $18)
+    (i32.const 2)
+   )
+   (i32.add
+    (i32.load offset=1840
+     (i32.shl
+      (local.get $18)
+      (i32.const 2)
+     )
+    )
+    (i32.const 1)
    )
   )
   (local.get $0)
