@@ -10,7 +10,7 @@ import { decode, nextEip } from "./decoder";
 import { execute } from "./interpreter";
 import { deliverInterrupt } from "./system";
 import { hostAcknowledgeInterrupt } from "../host";
-import { jitEnter, jitEnabled } from "../jit/units";
+import { jitEnter, jitEnabled, JIT_INTERPRET_ONE } from "../jit/units";
 
 // Why run() returned.
 export const RUN_BUDGET_EXHAUSTED: i32 = 0;
@@ -79,6 +79,9 @@ export function resume(): i32 {
       atBlockStart = true;
       continue;
     }
+    // After an instruction no unit starts with (one that ended the unit before it), the next
+    // instruction is a block start too.
+    let lookAgain = false;
     if (atBlockStart && jitEnabled()) {
       const left = jitEnter(budgetLeft);
       if (left >= 0) {
@@ -87,13 +90,14 @@ export function resume(): i32 {
         budgetLeft = left;
         continue;
       }
+      lookAgain = left == JIT_INTERPRET_ONE;
     }
     budgetLeft--;
     decode();
     const fallThrough = nextEip;
     store<u32>(REG_EIP, fallThrough);
     execute();
-    atBlockStart = load<u32>(REG_EIP) != fallThrough;
+    atBlockStart = load<u32>(REG_EIP) != fallThrough || lookAgain;
   }
   return finish(RUN_BUDGET_EXHAUSTED);
 }

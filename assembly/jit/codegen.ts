@@ -4,9 +4,9 @@
 import {
   REGS, REG_EIP, REG_EFLAGS, FLAGS_LAZY_MASK, FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_CARRY_IN,
   INSTRUCTION_START, JIT_FAULT_BUDGET, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE, SEG_CS, JIT_ENTRY_CACHE,
-  JIT_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS,
+  JIT_ENTRY_EPOCH, JIT_GLOBAL_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS,
 } from "../layout";
-import { ENTRY_CACHE_SHIFT, ENTRY_HASH_MULTIPLIER } from "./entry_cache";
+import { ENTRY_CACHE_SHIFT, ENTRY_HASH_MULTIPLIER, GLOBAL_TAG } from "./entry_cache";
 import { FLAGS_ARITH, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_SF, FLAG_ZF, FLAG_PF } from "../cpu/state";
 import { LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC } from "../cpu/flags";
 import { TLB_VALID, TLB_NO_USER, TLB_MMIO, TLB_HAS_CODE, TLB_READONLY_USER, TLB_READONLY_SUPERVISOR } from "../mmu/tlb";
@@ -212,8 +212,10 @@ export function emitUnitExit(): void {
     emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 4);
     emitLoadField(SEG_BASE + (SEG_CS << 2)); emit8(W.OP_I32_EQ);
     emit8(W.OP_I32_AND);
-    emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 8);
-    emitLoadField(JIT_ENTRY_EPOCH); emitConst(userMode ? 3 : 2); emit8(W.OP_I32_OR); emit8(W.OP_I32_EQ);
+    emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 8); emitSet(L_X);
+    emitGet(L_X); emitLoadField(JIT_ENTRY_EPOCH); emitConst(userMode ? 3 : 2); emit8(W.OP_I32_OR); emit8(W.OP_I32_EQ);
+    emitGet(L_X); emitLoadField(JIT_GLOBAL_ENTRY_EPOCH); emitConst(GLOBAL_TAG | (userMode ? 3 : 2)); emit8(W.OP_I32_OR); emit8(W.OP_I32_EQ);
+    emit8(W.OP_I32_OR);
     emit8(W.OP_I32_AND);
     emit8(W.OP_IF); emit8(W.BLOCK_VOID);
     emitConst(0);

@@ -1,18 +1,20 @@
 // The translation cache: entry points (physical EIP, linear EIP, privilege) → a slot of the
-// function table holding the unit's compiled code, with a hotness count before translation.
-// Two-way set associative: a new entry point takes the way without a unit if there is one, and
-// otherwise evicts the unit in the first way. A unit is tagged with its page's translation
-// generation (mmu/code_pages.ts), which moves when something writes into the part of the page
-// translated code was made from; the unit is then dropped and translated again once hot.
+// function table holding the unit's compiled code. Two-way set associative; a new unit takes a
+// free way, or the first way after its unit moves to the second, whose unit is evicted (so
+// the older of the two goes). Entry points are counted toward translation in a separate table
+// of hotness counters, so entry points that never get hot do not push units out. A unit is tagged
+// with its page's translation generation (mmu/code_pages.ts), which moves when something writes
+// into the part of the page translated code was made from; the unit is then dropped and
+// translated again once hot.
 import {
   REG_EIP, CPL, SEG_CS, JIT_UNITS, JIT_UNIT_ENTRIES, JIT_UNIT_ENTRY_BYTES, JIT_BODY, JIT_OUTPUT, JIT_FREE_SLOTS,
   JIT_FIRST_SLOT, JIT_SLOTS, STAT_JIT_UNITS, STAT_JIT_INVALIDATIONS, STAT_JIT_EVICTIONS, STAT_JIT_TRANSLATED,
-  STAT_JIT_BYTES, STAT_JIT_MODULES, GUEST_RAM, JIT_WARM, JIT_BATCH, JIT_SLOT_LIST,
+  STAT_JIT_BYTES, STAT_JIT_MODULES, GUEST_RAM, JIT_WARM, JIT_BATCH, JIT_SLOT_LIST, JIT_HOTNESS, JIT_HOTNESS_BITS,
 } from "../layout";
 import { segAccess, segBase, segLimit, ACC_DB } from "../cpu/state";
 import { windowPhysical } from "../cpu/decoder";
 import { markCodePage, markTranslated, translationGeneration } from "../mmu/code_pages";
-import { tlbEntry, tlbReadMask, TLB_VALID } from "../mmu/tlb";
+import { tlbEntry, tlbReadMask, TLB_VALID, TLB_GLOBAL } from "../mmu/tlb";
 import { ramBytes } from "../mmu/physical";
 import { hostCompileModule } from "../host";
 import { translateUnit, coveredStart, coveredEnd } from "./translate";
@@ -27,6 +29,10 @@ export function setJitThreshold(entries: u32): void { threshold = entries; }
 
 const UNTRANSLATABLE: i32 = -1;
 
+// What jitEnter returns when it ran nothing.
+export const JIT_NO_UNIT: i32 = -1;
+export const JIT_INTERPRET_ONE: i32 = -2;
+
 // The first way of the set for an entry point (the second follows it).
 @inline function setFor(physical: u32, eip: u32): usize {
   const hash = ((physical ^ (eip << 7)) * 0x9e3779b1) >>> 18; // 14 bits
@@ -35,6 +41,41 @@ const UNTRANSLATABLE: i32 = -1;
 
 @inline function holds(entry: usize, physical: u32, eip: u32, mode: u32): bool {
   return load<u32>(entry) == physical && load<u32>(entry, 4) == eip && load<u32>(entry, 8) == mode;
+}
+
+// Entry: physical EIP, EIP, mode (0: free), slot or UNTRANSLATABLE, page generation.
+function fill(entry: usize, physical: u32, eip: u32, mode: u32, slot: i32): void {
+  store<u32>(entry, physical);
+  store<u32>(entry, eip, 4);
+  store<u32>(entry, mode, 8);
+  store<i32>(entry, slot, 12);
+  store<u32>(entry, translationGeneration(physical >>> 12), 16);
+}
+
+/** The entry holding an entry point, or 0. */
+function lookUp(physical: u32, eip: u32, mode: u32): usize {
+  const first = setFor(physical, eip);
+  if (holds(first, physical, eip, mode)) return first;
+  const second = first + JIT_UNIT_ENTRY_BYTES;
+  return holds(second, physical, eip, mode) ? second : 0;
+}
+
+function insert(physical: u32, eip: u32, mode: u32, slot: i32): void {
+  const first = setFor(physical, eip);
+  const second = first + JIT_UNIT_ENTRY_BYTES;
+  if (load<u32>(first, 8) == 0) { fill(first, physical, eip, mode, slot); return; }
+  if (load<u32>(second, 8) != 0) {
+    const old = load<i32>(second, 12);
+    if (old > 0) { releaseSlot(old); bump(STAT_JIT_EVICTIONS, 1); }
+  }
+  memory.copy(second, first, JIT_UNIT_ENTRY_BYTES);
+  fill(first, physical, eip, mode, slot);
+}
+
+// Entry points counted toward translation: a 16-bit count per hash bucket (two entry points
+// that share one only get hot sooner).
+@inline function hotnessCounter(physical: u32, eip: u32): usize {
+  return <usize>JIT_HOTNESS + (<usize>(((physical ^ (eip << 7)) * 0x9e3779b1) >>> (32 - JIT_HOTNESS_BITS)) << 1);
 }
 
 // Table slots: never used ones from nextSlot up, then a stack of returned ones.
@@ -59,6 +100,7 @@ function releaseSlot(slot: i32): void {
 /** Forget every unit (guest RAM rewritten by the host, or the slot pool is exhausted). */
 export function jitFlush(): void {
   memory.fill(JIT_UNITS, 0, JIT_UNIT_ENTRIES * JIT_UNIT_ENTRY_BYTES);
+  memory.fill(JIT_HOTNESS, 0, 2 << JIT_HOTNESS_BITS);
   clearEntryCache();
   warmCount = 0;
   nextSlot = JIT_FIRST_SLOT;
@@ -70,18 +112,22 @@ export function jitFlush(): void {
 /**
  * At a block start in the interpreter: run the unit for CS:EIP if there is one, counting toward
  * translation otherwise. Returns the budget left after the unit (and those it chained to) ran,
- * or -1 if there is no unit. A unit that cannot run here (segments not flat, budget too small
- * for its first block) returns the budget untouched.
+ * or JIT_NO_UNIT, or JIT_INTERPRET_ONE when the instruction here is one no unit starts with (the
+ * run loop then looks for a unit again right after it). A unit that cannot run here (segments
+ * not flat, budget too small for its first block) returns the budget untouched.
  */
 export function jitEnter(budget: i32): i32 {
   const eip = load<u32>(REG_EIP);
-  if ((segAccess(SEG_CS) & ACC_DB) == 0) return -1;
+  if ((segAccess(SEG_CS) & ACC_DB) == 0) return JIT_NO_UNIT;
   const mode: u32 = load<u32>(CPL) == 3 ? 3 : 2; // bit 1: entry in use; bit 0: user mode
   let slot = cachedSlot(eip, segBase(SEG_CS), mode);
   if (slot == 0) {
     slot = findUnit(eip, mode);
-    if (slot <= 0) return -1;
-    cacheEntry(eip, segBase(SEG_CS), mode, slot); // (only units: generated code chains to them)
+    if (slot == UNTRANSLATABLE) return JIT_INTERPRET_ONE;
+    if (slot <= 0) return JIT_NO_UNIT;
+    // (Only units: generated code chains to them.)
+    const global = (tlbEntry(segBase(SEG_CS) + eip) & TLB_GLOBAL) != 0;
+    cacheEntry(eip, segBase(SEG_CS), mode, global, slot);
   }
   const left = call_indirect<i32>(<u32>slot, budget);
   if (left > 0 || left == 0) store<u64>(STAT_JIT_TRANSLATED, load<u64>(STAT_JIT_TRANSLATED) + <u64>(budget - left));
@@ -94,47 +140,24 @@ function findUnit(eip: u32, mode: u32): i32 {
   let physical = windowPhysical(eip);
   if (physical < 0) physical = physicalFromTlb(eip);
   if (physical < 0) return 0;
-  let entry = setFor(<u32>physical, eip);
-  const generation = translationGeneration(<u32>physical >>> 12);
-  if (!holds(entry, <u32>physical, eip, mode)) {
-    const second = entry + JIT_UNIT_ENTRY_BYTES;
-    if (holds(second, <u32>physical, eip, mode) || load<i32>(entry, 12) > 0) entry = second;
-  }
-  if (!holds(entry, <u32>physical, eip, mode)) {
-    const old = load<i32>(entry, 12);
-    if (old > 0) { releaseSlot(old); bump(STAT_JIT_EVICTIONS, 1); }
-    store<u32>(entry, <u32>physical);
-    store<u32>(entry, eip, 4);
-    store<u32>(entry, mode, 8);
-    store<i32>(entry, 0, 12);
-    store<u32>(entry, generation, 16);
-    store<u32>(entry, 0, 20);
-  }
-  let slot = load<i32>(entry, 12);
-  if (load<u32>(entry, 16) != generation) {
+  const entry = lookUp(<u32>physical, eip, mode);
+  if (entry != 0) {
+    const slot = load<i32>(entry, 12);
+    if (load<u32>(entry, 16) == translationGeneration(<u32>physical >>> 12)) return slot;
     // The page was written since: the unit (or the verdict that nothing here translates) is stale.
     if (slot > 0) { releaseSlot(slot); bump(STAT_JIT_INVALIDATIONS, 1); }
-    store<i32>(entry, 0, 12);
-    store<u32>(entry, generation, 16);
-    store<u32>(entry, 0, 20);
-    slot = 0;
+    store<u32>(entry, 0, 8);
   }
-  if (slot == UNTRANSLATABLE) return UNTRANSLATABLE;
-  if (slot == 0) {
-    const count = load<u32>(entry, 20) + 1;
-    store<u32>(entry, count, 20);
-    if (count < threshold) {
-      if (count == threshold >> 1) noteWarm(entry);
-      return 0;
-    }
-    slot = translate(eip, <u32>physical, mode == 3, mode);
-    // (A full slot pool flushed the table before translating: fill the entry in again.)
-    store<u32>(entry, <u32>physical);
-    store<u32>(entry, eip, 4);
-    store<u32>(entry, mode, 8);
-    store<i32>(entry, slot, 12);
-    store<u32>(entry, translationGeneration(<u32>physical >>> 12), 16);
+  const counter = hotnessCounter(<u32>physical, eip);
+  const count = <u32>load<u16>(counter) + 1;
+  if (count < threshold) {
+    store<u16>(counter, <u16>count);
+    if (count == threshold >> 1) noteWarm(<u32>physical, eip, mode);
+    return 0;
   }
+  store<u16>(counter, 0);
+  const slot = translate(eip, <u32>physical, mode == 3, mode);
+  insert(<u32>physical, eip, mode, slot);
   return slot;
 }
 
@@ -159,9 +182,13 @@ const MAX_BATCH: u32 = 16;
 const BATCH_BYTES: usize = 0x40000;
 let warmCount: u32 = 0;
 
-function noteWarm(entry: usize): void {
+// JIT_WARM: physical EIP, EIP and mode of each warm entry point, 12 bytes each.
+function noteWarm(physical: u32, eip: u32, mode: u32): void {
   if (warmCount < MAX_BATCH) {
-    store<u32>(JIT_WARM + (warmCount << 2), <u32>entry);
+    const at = JIT_WARM + warmCount * 12;
+    store<u32>(at, physical);
+    store<u32>(at, eip, 4);
+    store<u32>(at, mode, 8);
     warmCount++;
   }
 }
@@ -190,8 +217,7 @@ function translateBody(eip: u32, physical: u32, user: bool, out: usize): usize {
 // still reaches), compile them as one module and install each in a slot. Returns the slot of
 // the unit at `eip`, or UNTRANSLATABLE.
 function translate(eip: u32, physical: u32, user: bool, mode: u32): i32 {
-  // A pool without room for a whole batch drops every unit first (the caller fills its entry
-  // in again; the warm list goes with the rest).
+  // A pool without room for a whole batch drops every unit first (the warm list goes with the rest).
   if (nextSlot + <i32>(MAX_BATCH + 1) > JIT_FIRST_SLOT + JIT_SLOTS && freeSlots < MAX_BATCH + 1) {
     bump(STAT_JIT_EVICTIONS, <u32>(nextSlot - JIT_FIRST_SLOT) - freeSlots);
     jitFlush();
@@ -201,14 +227,15 @@ function translate(eip: u32, physical: u32, user: bool, mode: u32): i32 {
   let bodies = length;
   let count: u32 = 1;
   for (let i: u32 = 0; i < warmCount && bodies < BATCH_BYTES; i++) {
-    const entry = <usize>load<u32>(JIT_WARM + (i << 2));
-    const warmEip = load<u32>(entry, 4);
-    const warmPhysical = load<u32>(entry);
-    if (load<u32>(entry, 8) != mode || load<i32>(entry, 12) != 0 || (warmPhysical == physical && warmEip == eip)) continue;
-    if (physicalFromTlb(warmEip) != <i32>warmPhysical) continue;
+    const warm = JIT_WARM + i * 12;
+    const warmPhysical = load<u32>(warm);
+    const warmEip = load<u32>(warm, 4);
+    if (load<u32>(warm, 8) != mode || (warmPhysical == physical && warmEip == eip)) continue;
+    if (lookUp(warmPhysical, warmEip, mode) != 0 || physicalFromTlb(warmEip) != <i32>warmPhysical) continue;
     const bodyLength = translateBody(warmEip, warmPhysical, user, <usize>JIT_BODY + bodies);
-    if (bodyLength == 0) { store<i32>(entry, UNTRANSLATABLE, 12); continue; }
-    store<u32>(JIT_BATCH + (count << 2), <u32>entry);
+    if (bodyLength == 0) continue;
+    store<u32>(JIT_BATCH + (count << 3), warmPhysical);
+    store<u32>(JIT_BATCH + (count << 3) + 4, warmEip);
     bodies += bodyLength;
     count++;
   }
@@ -220,9 +247,7 @@ function translate(eip: u32, physical: u32, user: bool, mode: u32): i32 {
     return UNTRANSLATABLE;
   }
   for (let i: u32 = 1; i < count; i++) {
-    const entry = <usize>load<u32>(JIT_BATCH + (i << 2));
-    store<i32>(entry, load<i32>(JIT_SLOT_LIST + (i << 2)), 12);
-    store<u32>(entry, translationGeneration(load<u32>(entry) >>> 12), 16);
+    insert(load<u32>(JIT_BATCH + (i << 3)), load<u32>(JIT_BATCH + (i << 3) + 4), mode, load<i32>(JIT_SLOT_LIST + (i << 2)));
   }
   bump(STAT_JIT_UNITS, count);
   bump(STAT_JIT_MODULES, 1);

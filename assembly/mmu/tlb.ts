@@ -4,7 +4,7 @@
 import {
   TLB_BASE, TLB_SIZE, TLB_VALID_LIST, TLB_VALID_LIST_CAPACITY, TLB_VALID_COUNT, STAT_TLB_FLUSHES,
 } from "../layout";
-import { bumpEntryEpoch } from "../jit/entry_cache";
+import { bumpEntryEpoch, bumpNonGlobalEntryEpoch } from "../jit/entry_cache";
 
 export const TLB_VALID: u32 = 1 << 0; // entry present
 export const TLB_NO_USER: u32 = 1 << 1; // CPL 3 may not access the page
@@ -38,6 +38,11 @@ export let tlbGeneration: u32 = 0;
 function tlbChanged(): void {
   tlbGeneration++;
   bumpEntryEpoch();
+}
+
+function nonGlobalTlbChanged(): void {
+  tlbGeneration++;
+  bumpNonGlobalEntryEpoch();
 }
 
 export function tlbInsert(linear: u32, entry: u32): void {
@@ -81,7 +86,8 @@ export function tlbFlush(keepGlobal: bool): void {
   }
   store<u32>(TLB_VALID_COUNT, kept);
   store<u32>(STAT_TLB_FLUSHES, load<u32>(STAT_TLB_FLUSHES) + 1);
-  tlbChanged();
+  if (keepGlobal) nonGlobalTlbChanged();
+  else tlbChanged();
 }
 
 function flushAll(): void {

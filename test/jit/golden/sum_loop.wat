@@ -771,15 +771,31 @@
         )
        )
       )
-      (i32.eq
-       (i32.load offset=14745608
-        (local.get $24)
+      (block (result i32)
+       (local.set $26
+        (i32.load offset=14745608
+         (local.get $24)
+        )
        )
        (i32.or
-        (i32.load offset=1468
-         (i32.const 0)
+        (i32.eq
+         (local.get $26)
+         (i32.or
+          (i32.load offset=1468
+           (i32.const 0)
+          )
+          (i32.const 2)
+         )
         )
-        (i32.const 2)
+        (i32.eq
+         (local.get $26)
+         (i32.or
+          (i32.load offset=1460
+           (i32.const 0)
+          )
+          (i32.const 6)
+         )
+        )
        )
       )
      )
