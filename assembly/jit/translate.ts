@@ -16,7 +16,7 @@ import { readField } from "../cpu/record";
 import { OPCODE_ATTRS, GROUP_ATTRS } from "../cpu/decode_table.generated";
 import { ATTR_MODRM, ATTR_GROUP, ATTR_UNDEFINED, ATTR_MEM_ONLY, ATTR_LOCKABLE, ATTR_BLOCK_END, PREFIX_OPSIZE } from "../cpu/decode_attrs";
 import * as W from "./wasm_writer";
-import { emit8, emitU32, emitConst, emitGet, emitSet, emitLoadField, writePosition, setWritePosition } from "./wasm_writer";
+import { emit8, emitU32, emitConst, emitGet, emitSet, emitBr, emitLoadField, writePosition, setWritePosition } from "./wasm_writer";
 import {
   L_BUDGET, L_NEXT, L_LINEAR, L_A, L_B, L_R, L_T, LOCALS, EXIT_BRANCH, EXIT_UNTRANSLATED,
   EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitExit, emitExitToStack, emitGoToBlock,
@@ -330,10 +330,15 @@ function emitPop(extra: u32): void {
 function emitBranchTo(eip: u32, fallsInto: i32): void {
   const target = findBlock(eip);
   if (target >= 0 && target == fallsInto && nesting == currentBlockNesting) return;
-  if (target >= 0) emitGoToBlock(<u32>target);
+  // A block laid out later starts right after the end of its label, which encloses this code: a
+  // direct branch. Earlier blocks (loops) go through the dispatch loop's br_table.
+  if (target > <i32>currentBlock) emitBr(W.OP_BR, nesting - currentBlockNesting + <u32>target - currentBlock - 1);
+  else if (target >= 0) emitGoToBlock(<u32>target);
   else emitExit(eip, EXIT_BRANCH, 0);
 }
 
+// The block being emitted, and the labels around its code (those of the blocks after it).
+let currentBlock: u32 = 0;
 let currentBlockNesting: u32 = 0;
 
 /** Emit one decoded instruction. `fallsInto` is the next block in the layout (or -1). */
@@ -746,6 +751,7 @@ function emitBlockEntry(index: u32): void {
 
 function emitBlock(index: u32): void {
   setNesting(blocks - 1 - index);
+  currentBlock = index;
   currentBlockNesting = nesting;
   forgetFlags();
   const count = blockCount(index);

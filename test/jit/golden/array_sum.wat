@@ -758,16 +758,10 @@
         )
        )
        (then
-        (local.set $16
-         (i32.const 1)
-        )
-        (br $label)
+        (br $block1)
        )
       )
-      (local.set $16
-       (i32.const 2)
-      )
-      (br $label)
+      (br $block2)
      )
      (if
       (i32.or
