@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import binaryen from "binaryen";
+import * as layout from "../../assembly/layout.ts";
 import { createMachine, type Machine } from "../../src/machine/machine.ts";
 import type { JitMode } from "../../src/machine/engine.ts";
 import { buildElf, LOAD_ADDRESS } from "../support/elf-builder.ts";
@@ -145,9 +146,9 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
   });
 
   it("bounds the translation cache: more units than table slots still run correctly", () => {
-    // 6000 calls through a register to 6000 one-byte routines (RET), each a unit entry point,
-    // and each return address another: more than the 4096 slots, so the cache must let go.
-    const calls = 6000;
+    // Calls through a register to as many one-byte routines (RET), each a unit entry point, and
+    // each return address another: more units than the table has slots, so the cache must let go.
+    const calls = Math.ceil(layout.JIT_SLOTS / 2) + 500;
     const routines = 0x10000;
     const code = new Array<number>(routines + calls).fill(0xc3); // the routines: RET
     let at = 0;
@@ -162,7 +163,7 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     const outcome = machine.runToCompletion();
     expect(outcome.exitStatus).toBe((42 << 1) | 1);
     const statistics = machine.statistics();
-    expect(statistics.jitUnitsCompiled).toBeGreaterThan(4096);
+    expect(statistics.jitUnitsCompiled).toBeGreaterThan(layout.JIT_SLOTS);
     expect(statistics.jitEvictions).toBeGreaterThan(0);
     expect(statistics.jitCompileFailures).toBe(0);
   });
