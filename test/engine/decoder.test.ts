@@ -135,6 +135,7 @@ const KNOWN_DIFFERENCES = {
   wbinvd: "66 0F 09: objdump keeps prefixed 0F 09 for later ISAs (F3 is WBNOINVD); a P6 ignores the 66 and runs WBINVD",
   x87: "D8-DF reserved x87 forms: the decoder accepts every escape (same length as objdump); the x87 unit decides",
   fwait: "9B FWAIT: objdump folds it into the x87 instruction that follows (fnX → fX); it is a 1-byte instruction",
+  hintNop: "0F 1A/0F 1B: objdump decodes MPX BNDLDX/BNDSTX and rejects (and mis-measures, with 16-bit addresses) forms MPX forbids; a P6 runs every form as a hint NOP Ev",
 };
 
 /**
@@ -152,6 +153,9 @@ function knownDifference(bytes: Uint8Array, reference: ReferenceInstruction, eng
   }
   if (opcode >= 0xd8 && opcode <= 0xdf && objdumpBad && engineLength === reference.length) {
     return KNOWN_DIFFERENCES.x87;
+  }
+  if (opcode === 0x0f && (bytes[index + 1] === 0x1a || bytes[index + 1] === 0x1b) && reference.text.includes("bnd") && engineLength !== undefined) {
+    return KNOWN_DIFFERENCES.hintNop;
   }
   if (opcode === 0x9b && bytes[index + 1] >= 0xd8 && bytes[index + 1] <= 0xdf && engineLength === index + 1 && !reference.text.startsWith("fwait")) {
     return KNOWN_DIFFERENCES.fwait;
