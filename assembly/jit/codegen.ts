@@ -3,7 +3,8 @@
 // condition codes computed straight from the last flag-setting operation when it is known.
 import {
   REGS, REG_EIP, REG_EFLAGS, FLAGS_LAZY_MASK, FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_CARRY_IN,
-  INSTRUCTION_START, JIT_FAULT_BUDGET, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE, SEG_CS, JIT_ENTRY_CACHE,
+  INSTRUCTION_START, JIT_FAULT_BUDGET, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE, SEG_CS, SEG_ES, SEG_SS, SEG_DS,
+  JIT_ENTRY_CACHE,
   JIT_ENTRY_EPOCH, JIT_GLOBAL_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS,
 } from "../layout";
 import { ENTRY_CACHE_SHIFT, ENTRY_HASH_MULTIPLIER, GLOBAL_TAG } from "./entry_cache";
@@ -286,11 +287,16 @@ export function emitCallout(): void {
 
 // ---- Memory -----------------------------------------------------------------------------------
 
+/** Segments a unit's guard requires to be based at 0 (translate.ts emitSegmentGuard). */
+export function zeroBased(segment: u32): bool { return segment == SEG_ES || segment == SEG_SS || segment == SEG_DS; }
+
 /** L_LINEAR = segment base + offset on the stack. */
 export function emitLinearFromOffset(segment: u32): void {
-  emitConst(0);
-  emitMemory(W.OP_I32_LOAD, 2, SEG_BASE + (segment << 2));
-  emit8(W.OP_I32_ADD);
+  if (!zeroBased(segment)) {
+    emitConst(0);
+    emitMemory(W.OP_I32_LOAD, 2, SEG_BASE + (segment << 2));
+    emit8(W.OP_I32_ADD);
+  }
   emitSet(L_LINEAR);
 }
 

@@ -6,7 +6,7 @@
 import {
   REG_EIP, INSTRUCTION_START, DEC_OPCODE, DEC_PREFIXES, DEC_MOD, DEC_REG, DEC_RM, DEC_IMM, DEC_SEGMENT, DEC_EA_BASE,
   DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, ZERO_WORD, REGS, JIT_SCAN,
-  SEG_SS, SEG_CS, SEG_ACCESS, SEG_LIMIT, ATTENTION, JIT_OUTPUT,
+  SEG_SS, SEG_CS, SEG_ACCESS, SEG_LIMIT, SEG_BASE, ATTENTION, JIT_OUTPUT,
 } from "../layout";
 import { ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN, ACC_DB } from "../cpu/state";
 import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
@@ -20,7 +20,7 @@ import { emit8, emitU32, emitConst, emitGet, emitSet, emitBr, emitLoadField, wri
 import {
   L_BUDGET, L_NEXT, L_LINEAR, L_A, L_B, L_R, L_T, LOCALS, EXIT_BRANCH, EXIT_UNTRANSLATED,
   EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitExit, emitExitToStack, emitGoToBlock,
-  emitAttentionCheck, emitCallout, emitUnitExit, emitLinearFromOffset, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
+  emitAttentionCheck, emitCallout, emitUnitExit, emitLinearFromOffset, zeroBased, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
   forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, emitSetFlagsExplicit,
   emitSetFlagsWithCarry, emitSetCarryOverflow, emitCarry, setStateMasks,
 } from "./codegen";
@@ -215,7 +215,7 @@ function scanBlock(index: u32): void {
     }
     const op = opcode();
     if (readField(DEC_HAS_MEMORY_OPERAND) != 0) segmentsUsed |= 1 << readField(DEC_SEGMENT);
-    if (usesStack(op)) stackUsed = true;
+    if (usesStack(op)) { stackUsed = true; segmentsUsed |= 1 << SEG_SS; }
     eip = next;
     if (isJcc(op)) { addBlock(branchTarget(op, next)); addBlock(next); reason = END_TRANSFER; break; }
     if (op == 0xeb || op == 0xe9 || op == 0xe8) { addBlock(branchTarget(op, next)); reason = END_TRANSFER; break; }
@@ -708,8 +708,9 @@ function emitAttentionCheckAfter(touchedMemory: bool): void {
 // ---- The unit ---------------------------------------------------------------------------------
 
 // Leave without running anything (returns the budget untouched) unless CS reaches 4 GiB (so no
-// jump out of the unit needs a limit check), every segment the unit addresses is flat (base +
-// offset, 4 GiB limit, readable and writable) and, if it uses the stack, SS is 32-bit.
+// jump out of the unit needs a limit check), every segment the unit addresses is flat (4 GiB
+// limit, readable and writable; ES, SS and DS also based at 0, so addresses skip the base: FS
+// and GS keep theirs, per-CPU and thread data) and, if it uses the stack, SS is 32-bit.
 function emitSegmentGuard(): void {
   emitLoadField(SEG_LIMIT + (SEG_CS << 2));
   emitConst(-1);
@@ -724,6 +725,10 @@ function emitSegmentGuard(): void {
     emit8(W.OP_I32_NE);
     emit8(W.OP_I32_OR);
     emit8(W.OP_I32_OR);
+    if (zeroBased(seg)) {
+      emitLoadField(SEG_BASE + (seg << 2));
+      emit8(W.OP_I32_OR);
+    }
   }
   if (stackUsed) {
     emitLoadField(SEG_ACCESS + (SEG_SS << 2));

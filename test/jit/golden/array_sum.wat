@@ -36,25 +36,30 @@
   (local $27 i32)
   (if
    (i32.or
-    (i32.ne
-     (i32.load offset=1220
-      (i32.const 0)
-     )
-     (i32.const -1)
-    )
     (i32.or
-     (i32.and
-      (i32.load offset=1260
-       (i32.const 0)
-      )
-      (i32.const 983040)
-     )
      (i32.ne
-      (i32.load offset=1228
+      (i32.load offset=1220
        (i32.const 0)
       )
       (i32.const -1)
      )
+     (i32.or
+      (i32.and
+       (i32.load offset=1260
+        (i32.const 0)
+       )
+       (i32.const 983040)
+      )
+      (i32.ne
+       (i32.load offset=1228
+        (i32.const 0)
+       )
+       (i32.const -1)
+      )
+     )
+    )
+    (i32.load offset=1196
+     (i32.const 0)
     )
    )
    (then
@@ -160,13 +165,8 @@
       )
       (local.set $19
        (i32.add
-        (i32.add
-         (i32.const 0)
-         (local.get $7)
-        )
-        (i32.load offset=1196
-         (i32.const 0)
-        )
+        (i32.const 0)
+        (local.get $7)
        )
       )
       (local.set $23
@@ -309,13 +309,8 @@
       )
       (local.set $19
        (i32.add
-        (i32.add
-         (i32.const 4)
-         (local.get $7)
-        )
-        (i32.load offset=1196
-         (i32.const 0)
-        )
+        (i32.const 4)
+        (local.get $7)
        )
       )
       (local.set $23
@@ -497,13 +492,8 @@
       )
       (local.set $19
        (i32.add
-        (i32.add
-         (i32.const 0)
-         (local.get $7)
-        )
-        (i32.load offset=1196
-         (i32.const 0)
-        )
+        (i32.const 0)
+        (local.get $7)
        )
       )
       (local.set $22
@@ -791,13 +781,8 @@
      )
      (local.set $19
       (i32.add
-       (i32.add
-        (i32.const 0)
-        (local.get $7)
-       )
-       (i32.load offset=1196
-        (i32.const 0)
-       )
+       (i32.const 0)
+       (local.get $7)
       )
      )
      (local.set $22
