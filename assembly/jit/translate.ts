@@ -10,7 +10,7 @@ import {
 } from "../layout";
 import { ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN, ACC_DB } from "../cpu/state";
 import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
-import { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP } from "../cpu/alu";
+import { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, sizeMask } from "../cpu/alu";
 import { decode, nextEip } from "../cpu/decoder";
 import { readField } from "../cpu/record";
 import { OPCODE_ATTRS, GROUP_ATTRS } from "../cpu/decode_table.generated";
@@ -625,8 +625,6 @@ function emitCountMinus(delta: u32): void {
   emitGet(L_B);
   if (delta != 0) { emitConst(delta); emit8(W.OP_I32_SUB); }
 }
-
-@inline function sizeMask(size: u32): u32 { return size == 32 ? 0xffffffff : (<u32>1 << size) - 1; }
 
 // SHL (4), SHR (5) or SAR (7) of the `size`-bit L_A by L_B (1..31) into L_R, with CF | OF << 11
 // in L_T, computed as alu.ts does: from the partial result one bit short of the count.
