@@ -90,11 +90,10 @@ export const ATTENTION = 0x5ac;
 // Binary translator state the generated code and the run loop share.
 export const JIT_FAULT_BUDGET = 0x5b0; // the run budget as of a slow-path call in translated code
 export const JIT_CODE_WRITES = 0x5b8; // bumped by every write to a page holding cached code
-// Move (in steps of 8, so the low bits can hold a mode and a flag) whenever an entry point cached
-// by EIP might no longer lead to the same translated code: a TLB change, a write into translated
-// code, a table slot given back; the global epoch not on a CR3 reload (jit/entry_cache.ts).
+// Moves (in steps of 4, so the low bits can hold a mode) whenever an entry point cached by EIP
+// might no longer lead to the same translated code: a write into translated code, a table slot
+// given back (jit/entry_cache.ts; TLB changes it checks itself).
 export const JIT_ENTRY_EPOCH = 0x5bc;
-export const JIT_GLOBAL_ENTRY_EPOCH = 0x5b4;
 // Decoded-instruction record: the decoder fills it, the interpreter (and later the translator and
 // disassembler) read it.
 export const DEC_OPCODE = 0x600; // 0x000-0x0ff one-byte, 0x100-0x1ff 0F two-byte
@@ -191,11 +190,11 @@ export const JIT_UNIT_ENTRY_BYTES = 32; // physical EIP, linear EIP, mode, slot,
 export const JIT_SCAN = 0xe00000; // block list of the unit being translated
 export const JIT_FREE_SLOTS = 0xe40000; // stack of table slots given back by dropped units
 export const JIT_WARM = 0xe08000; // entry points waiting to be compiled with the next batch
-export const JIT_BATCH = 0xe08100; // the entry points of the batch being compiled (the first is implicit)
+export const JIT_BATCH = 0xe08100; // the entry points of the batch being compiled
 export const JIT_SLOT_LIST = 0xe08200; // the table slots for that batch, in function order
-// Entry points by EIP (jit/entry_cache.ts): direct-mapped, 16 bytes each.
-export const JIT_ENTRY_CACHE = 0xe10000;
-export const JIT_ENTRY_CACHE_ENTRIES = 0x1000;
+// Entry points by EIP (jit/entry_cache.ts): direct-mapped, 32 bytes each.
+export const JIT_ENTRY_CACHE = 0xe80000;
+export const JIT_ENTRY_CACHE_ENTRIES = 0x2000;
 // Hotness counts of entry points not translated yet (jit/units.ts): 2^JIT_HOTNESS_BITS u16.
 export const JIT_HOTNESS = 0xe20000;
 export const JIT_HOTNESS_BITS = 16;

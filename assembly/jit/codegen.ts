@@ -4,10 +4,9 @@
 import {
   REGS, REG_EIP, REG_EFLAGS, FLAGS_LAZY_MASK, FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_CARRY_IN,
   INSTRUCTION_START, JIT_FAULT_BUDGET, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE, SEG_CS, SEG_ES, SEG_SS, SEG_DS,
-  JIT_ENTRY_CACHE,
-  JIT_ENTRY_EPOCH, JIT_GLOBAL_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS,
+  JIT_ENTRY_CACHE, JIT_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS,
 } from "../layout";
-import { ENTRY_CACHE_SHIFT, ENTRY_HASH_MULTIPLIER, GLOBAL_TAG } from "./entry_cache";
+import { ENTRY_CACHE_SHIFT, ENTRY_SIZE_SHIFT, ENTRY_HASH_MULTIPLIER, entryTlbMask } from "./entry_cache";
 import { FLAGS_ARITH, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_SF, FLAG_ZF, FLAG_PF } from "../cpu/state";
 import { LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC } from "../cpu/flags";
 import { TLB_VALID, TLB_NO_USER, TLB_MMIO, TLB_HAS_CODE, TLB_READONLY_USER, TLB_READONLY_SUPERVISOR } from "../mmu/tlb";
@@ -62,7 +61,12 @@ export let budgetRefund: u32 = 0; // instructions of the block after this one (n
 export let nesting: u32 = 0;
 export let userMode: bool = false;
 
+// Whether the instruction being translated writes memory (a write's slow path may reach
+// translated code, which must stop the unit right after it).
+export let writesMemory: bool = false;
+
 export function setInstruction(eip: u32, next: u32, refund: u32): void {
+  writesMemory = false;
   instructionEip = eip;
   instructionNext = next;
   budgetRefund = refund;
@@ -206,17 +210,23 @@ export function emitUnitExit(): void {
     emitGet(L_EXIT_CAUSE); emitConst(EXIT_BRANCH); emit8(W.OP_I32_EQ);
     emit8(W.OP_IF); emit8(W.BLOCK_VOID);
     emitGet(L_EXIT_EIP); emitConst(ENTRY_HASH_MULTIPLIER); emit8(W.OP_I32_MUL);
-    emitConst(ENTRY_CACHE_SHIFT); emit8(W.OP_I32_SHR_U); emitConst(4); emit8(W.OP_I32_SHL);
+    emitConst(ENTRY_CACHE_SHIFT); emit8(W.OP_I32_SHR_U); emitConst(ENTRY_SIZE_SHIFT); emit8(W.OP_I32_SHL);
     emitSet(L_T);
+    emitLoadField(SEG_BASE + (SEG_CS << 2)); emitSet(L_X);
     emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE);
     emitGet(L_EXIT_EIP); emit8(W.OP_I32_EQ);
     emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 4);
-    emitLoadField(SEG_BASE + (SEG_CS << 2)); emit8(W.OP_I32_EQ);
+    emitGet(L_X); emit8(W.OP_I32_EQ);
     emit8(W.OP_I32_AND);
-    emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 8); emitSet(L_X);
-    emitGet(L_X); emitLoadField(JIT_ENTRY_EPOCH); emitConst(userMode ? 3 : 2); emit8(W.OP_I32_OR); emit8(W.OP_I32_EQ);
-    emitGet(L_X); emitLoadField(JIT_GLOBAL_ENTRY_EPOCH); emitConst(GLOBAL_TAG | (userMode ? 3 : 2)); emit8(W.OP_I32_OR); emit8(W.OP_I32_EQ);
-    emit8(W.OP_I32_OR);
+    emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 8);
+    emitLoadField(JIT_ENTRY_EPOCH); emitConst(userMode ? 3 : 2); emit8(W.OP_I32_OR); emit8(W.OP_I32_EQ);
+    emit8(W.OP_I32_AND);
+    // The TLB entry of the target's page still maps the page the entry was made for.
+    emitGet(L_X); emitGet(L_EXIT_EIP); emit8(W.OP_I32_ADD); emitConst(12); emit8(W.OP_I32_SHR_U);
+    emitConst(2); emit8(W.OP_I32_SHL); emitMemory(W.OP_I32_LOAD, 2, TLB_BASE);
+    emitConst(entryTlbMask(userMode)); emit8(W.OP_I32_AND);
+    emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 16);
+    emit8(W.OP_I32_EQ);
     emit8(W.OP_I32_AND);
     emit8(W.OP_IF); emit8(W.BLOCK_VOID);
     emitConst(0);
@@ -344,6 +354,7 @@ export function emitRead(size: u32): void {
 
 /** Store the `size`-bit value in local `value` at L_LINEAR. */
 export function emitWrite(size: u32, value: u32): void {
+  writesMemory = true;
   const bytes = size >> 3;
   emitFastPathTest(writeMask(), bytes);
   open(W.OP_IF);

@@ -21,7 +21,7 @@ import {
   L_BUDGET, L_NEXT, L_LINEAR, L_A, L_B, L_R, L_T, LOCALS, EXIT_BRANCH, EXIT_UNTRANSLATED,
   EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitExit, emitExitToStack, emitGoToBlock,
   emitAttentionCheck, emitCallout, emitUnitExit, emitLinearFromOffset, zeroBased, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
-  forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, emitSetFlagsExplicit,
+  forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, writesMemory, emitSetFlagsExplicit,
   emitSetFlagsWithCarry, emitSetCarryOverflow, emitCarry, setStateMasks,
 } from "./codegen";
 
@@ -344,7 +344,6 @@ let currentBlockNesting: u32 = 0;
 /** Emit one decoded instruction. `fallsInto` is the next block in the layout (or -1). */
 function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
   const op = opcode();
-  const memory = readField(DEC_HAS_MEMORY_OPERAND) != 0;
   const reg = readField(DEC_REG);
   // Operand size of the "v" forms (the 66 prefix; classify lets it through only where it means that).
   const vsize: u32 = (readField(DEC_PREFIXES) & PREFIX_OPSIZE) != 0 ? 16 : 32;
@@ -601,7 +600,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
       default: unreachable();
     }
   }
-  emitAttentionCheckAfter(memory || usesStack(op));
+  emitAttentionCheckAfter();
 }
 
 // ROL or ROR of L_A by a constant 1..31 into L_R, with CF | OF << 11 in L_T (alu.ts).
@@ -698,9 +697,11 @@ function translateNotNeg(not: bool, size: u32): void {
   if (!not) emitSetFlags(LAZY_SUB, size);
 }
 
-// A slow path may have reached a device or written code: look at ATTENTION before going on.
-function emitAttentionCheckAfter(touchedMemory: bool): void {
-  if (touchedMemory) emitAttentionCheck(instructionNext);
+// A write's slow path may have reached translated code (perhaps the next instruction's): look
+// at ATTENTION before going on. After a read's slow path (a device may have raised an
+// interrupt), the check at the next block start is soon enough.
+function emitAttentionCheckAfter(): void {
+  if (writesMemory) emitAttentionCheck(instructionNext);
 }
 
 // ---- The unit ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import {
 import { segAccess, segBase, segLimit, ACC_DB } from "../cpu/state";
 import { windowPhysical } from "../cpu/decoder";
 import { markCodePage, markTranslated, translationGeneration } from "../mmu/code_pages";
-import { tlbEntry, tlbReadMask, TLB_VALID, TLB_GLOBAL } from "../mmu/tlb";
+import { tlbEntry, tlbReadMask, TLB_VALID } from "../mmu/tlb";
 import { ramBytes } from "../mmu/physical";
 import { hostCompileModule } from "../host";
 import { translateUnit, coveredStart, coveredEnd } from "./translate";
@@ -126,13 +126,15 @@ export function jitEnter(budget: i32): i32 {
     if (slot == UNTRANSLATABLE) return JIT_INTERPRET_ONE;
     if (slot <= 0) return JIT_NO_UNIT;
     // (Only units: generated code chains to them.)
-    const global = (tlbEntry(segBase(SEG_CS) + eip) & TLB_GLOBAL) != 0;
-    cacheEntry(eip, segBase(SEG_CS), mode, global, slot);
+    cacheEntry(eip, segBase(SEG_CS), mode, foundPhysical, slot);
   }
   const left = call_indirect<i32>(<u32>slot, budget);
   if (left > 0 || left == 0) store<u64>(STAT_JIT_TRANSLATED, load<u64>(STAT_JIT_TRANSLATED) + <u64>(budget - left));
   return left;
 }
+
+// The physical address findUnit found CS:EIP at.
+let foundPhysical: u32 = 0;
 
 // The unit table's answer for CS:EIP: a slot, or 0 or UNTRANSLATABLE when there is no unit
 // (counting toward translation, and translating once the entry point is hot).
@@ -140,6 +142,7 @@ function findUnit(eip: u32, mode: u32): i32 {
   let physical = windowPhysical(eip);
   if (physical < 0) physical = physicalFromTlb(eip);
   if (physical < 0) return 0;
+  foundPhysical = <u32>physical;
   const entry = lookUp(<u32>physical, eip, mode);
   if (entry != 0) {
     const slot = load<i32>(entry, 12);
@@ -182,7 +185,8 @@ const MAX_BATCH: u32 = 16;
 const BATCH_BYTES: usize = 0x40000;
 let warmCount: u32 = 0;
 
-// JIT_WARM: physical EIP, EIP and mode of each warm entry point, 12 bytes each.
+// JIT_WARM: physical EIP, EIP and mode of each warm entry point, 12 bytes each. JIT_BATCH:
+// physical EIP and EIP of each unit in the batch being compiled, 8 bytes each.
 function noteWarm(physical: u32, eip: u32, mode: u32): void {
   if (warmCount < MAX_BATCH) {
     const at = JIT_WARM + warmCount * 12;
@@ -240,7 +244,9 @@ function translate(eip: u32, physical: u32, user: bool, mode: u32): i32 {
     count++;
   }
   warmCount = 0;
-  const moduleLength = writeModule(JIT_OUTPUT, JIT_BODY, bodies, count);
+  store<u32>(JIT_BATCH, physical);
+  store<u32>(JIT_BATCH + 4, eip);
+  const moduleLength = writeModule(JIT_OUTPUT, JIT_BODY, bodies, count, JIT_BATCH + 4);
   for (let i: u32 = 0; i < count; i++) store<i32>(JIT_SLOT_LIST + (i << 2), allocateSlot());
   if (!hostCompileModule(JIT_OUTPUT, <i32>moduleLength, JIT_SLOT_LIST, count)) {
     for (let i: u32 = 0; i < count; i++) releaseSlot(load<i32>(JIT_SLOT_LIST + (i << 2)));

@@ -4,7 +4,6 @@
 import {
   TLB_BASE, TLB_SIZE, TLB_VALID_LIST, TLB_VALID_LIST_CAPACITY, TLB_VALID_COUNT, STAT_TLB_FLUSHES,
 } from "../layout";
-import { bumpEntryEpoch, bumpNonGlobalEntryEpoch } from "../jit/entry_cache";
 
 export const TLB_VALID: u32 = 1 << 0; // entry present
 export const TLB_NO_USER: u32 = 1 << 1; // CPL 3 may not access the page
@@ -32,26 +31,12 @@ export function setTlbPrivilege(user: bool): void {
 }
 
 // Bumped on every flush so cached translations elsewhere (the instruction fetch page) notice.
-// The translator's entry cache, which generated code reads, has its own epoch in memory.
+// The translator's entry cache checks the TLB entry itself.
 export let tlbGeneration: u32 = 0;
-
-function tlbChanged(): void {
-  tlbGeneration++;
-  bumpEntryEpoch();
-}
-
-function nonGlobalTlbChanged(): void {
-  tlbGeneration++;
-  bumpNonGlobalEntryEpoch();
-}
 
 export function tlbInsert(linear: u32, entry: u32): void {
   const slot = TLB_BASE + ((linear >>> 12) << 2);
-  const old = load<u32>(slot);
-  // A refill that maps the page elsewhere (its PTE changed without INVLPG): entry points
-  // cached by EIP in that page may now lead elsewhere.
-  if (((old ^ entry) & 0xfffff000) != 0 && old != 0) bumpEntryEpoch();
-  if (old == 0) {
+  if (load<u32>(slot) == 0) {
     const count = load<u32>(TLB_VALID_COUNT);
     if (count >= <u32>TLB_VALID_LIST_CAPACITY) {
       flushAll();
@@ -66,7 +51,7 @@ export function tlbInsert(linear: u32, entry: u32): void {
 export function tlbInvalidatePage(linear: u32): void {
   // The page stays in the valid list; a stale list entry only costs a redundant clear.
   store<u32>(TLB_BASE + ((linear >>> 12) << 2), 0);
-  tlbChanged();
+  tlbGeneration++;
 }
 
 /** Drop every entry (CR0/CR4 changes), or every non-global one (CR3 reload). */
@@ -86,12 +71,11 @@ export function tlbFlush(keepGlobal: bool): void {
   }
   store<u32>(TLB_VALID_COUNT, kept);
   store<u32>(STAT_TLB_FLUSHES, load<u32>(STAT_TLB_FLUSHES) + 1);
-  if (keepGlobal) nonGlobalTlbChanged();
-  else tlbChanged();
+  tlbGeneration++;
 }
 
 function flushAll(): void {
   memory.fill(TLB_BASE, 0, TLB_SIZE);
   store<u32>(TLB_VALID_COUNT, 0);
-  tlbChanged();
+  tlbGeneration++;
 }

@@ -5,8 +5,8 @@
  (import "e" "m" (memory $mimport$0 0))
  (import "e" "h" (func $fimport$0 (param i32 i32 i32) (result i32)))
  (import "e" "c" (func $fimport$1 (param i32 i32) (result i32)))
- (export "0" (func $0))
- (func $0 (param $0 i32) (result i32)
+ (export "0" (func $x86_00100005))
+ (func $x86_00100005 (param $0 i32) (result i32)
   (local $1 i32)
   (local $2 i32)
   (local $3 i32)
@@ -742,54 +742,63 @@
         (local.get $17)
         (i32.const -1640531535)
        )
-       (i32.const 20)
+       (i32.const 19)
       )
-      (i32.const 4)
+      (i32.const 5)
+     )
+    )
+    (local.set $26
+     (i32.load offset=1188
+      (i32.const 0)
      )
     )
     (if
      (i32.and
       (i32.and
-       (i32.eq
-        (i32.load offset=14745600
-         (local.get $24)
+       (i32.and
+        (i32.eq
+         (i32.load offset=15204352
+          (local.get $24)
+         )
+         (local.get $17)
         )
-        (local.get $17)
+        (i32.eq
+         (i32.load offset=15204356
+          (local.get $24)
+         )
+         (local.get $26)
+        )
        )
        (i32.eq
-        (i32.load offset=14745604
+        (i32.load offset=15204360
          (local.get $24)
         )
-        (i32.load offset=1188
-         (i32.const 0)
+        (i32.or
+         (i32.load offset=1468
+          (i32.const 0)
+         )
+         (i32.const 2)
         )
        )
       )
-      (block (result i32)
-       (local.set $26
-        (i32.load offset=14745608
-         (local.get $24)
-        )
-       )
-       (i32.or
-        (i32.eq
-         (local.get $26)
-         (i32.or
-          (i32.load offset=1468
-           (i32.const 0)
+      (i32.eq
+       (i32.and
+        (i32.load offset=1048576
+         (i32.shl
+          (i32.shr_u
+           (i32.add
+            (local.get $26)
+            (local.get $17)
+           )
+           (i32.const 12)
           )
           (i32.const 2)
          )
         )
-        (i32.eq
-         (local.get $26)
-         (i32.or
-          (i32.load offset=1460
-           (i32.const 0)
-          )
-          (i32.const 6)
-         )
-        )
+        (i32.const -4079)
+       )
+       (i32.load offset=15204368
+        (local.get $24)
        )
       )
      )
@@ -805,7 +814,7 @@
       )
       (return_call $fimport$1
        (local.get $0)
-       (i32.load offset=14745612
+       (i32.load offset=15204364
         (local.get $24)
        )
       )
