@@ -125,45 +125,103 @@ export function emitSetReg(r: u32, size: u32, value: u32): void {
   emitSet(regLocal(r));
 }
 
-// The locals that mirror guest state, and where that state lives in the state block.
-const STATE_LOCALS: StaticArray<u32> = [
-  1, 2, 3, 4, 5, 6, 7, 8, // EAX..EDI
-  L_FLAGS_OP, L_FLAGS_SIZE, L_FLAGS_DST, L_FLAGS_SRC, L_FLAGS_RES, L_FLAGS_MASK, L_EFLAGS, L_FLAGS_CARRY_IN,
-];
-const STATE_FIELDS: StaticArray<u32> = [
-  REGS, REGS + 4, REGS + 8, REGS + 12, REGS + 16, REGS + 20, REGS + 24, REGS + 28,
-  FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_LAZY_MASK, REG_EFLAGS, FLAGS_CARRY_IN,
-];
-const FIRST_FLAG_LOCAL = 8; // index in STATE_LOCALS
-export const ALL_STATE: u32 = 0x0200fffe; // locals 1..15 and 25
+// The locals that mirror guest registers, and where they live in the state block.
+const REG_FIELDS: StaticArray<u32> = [REGS, REGS + 4, REGS + 8, REGS + 12, REGS + 16, REGS + 20, REGS + 24, REGS + 28];
+export const ALL_REGS: u32 = 0x1fe; // locals 1..8
 
-// Which state locals the unit writes (spilled on every way out) and uses at all (loaded on entry:
-// a local written on one path must hold the guest's value on the others). A unit is emitted twice:
-// a first pass finds these from the code it emits (wasm_writer's local tracking), the second uses them.
-let spillMask: u32 = ALL_STATE;
-let loadMask: u32 = ALL_STATE;
-export function setStateMasks(written: u32, used: u32): void { spillMask = written & ALL_STATE; loadMask = used & ALL_STATE; }
+// Which register locals the unit writes (stored on every way out) and uses at all (loaded on
+// entry: a local written on one path must hold the guest's value on the others). A unit is
+// emitted twice: a first pass finds these from the code it emits (wasm_writer's local
+// tracking), the second uses them.
+let spillMask: u32 = ALL_REGS;
+let loadMask: u32 = ALL_REGS;
+export function setStateMasks(written: u32, used: u32): void { spillMask = written & ALL_REGS; loadMask = used & ALL_REGS; }
 
 // Emitting the state transfers themselves must not count as the unit using the state.
-function transfer(load: bool, mask: u32, from: i32, to: i32): void {
+function transferRegisters(load: bool, mask: u32): void {
   const read = W.localsRead;
   const written = W.localsWritten;
-  for (let i = from; i < to; i++) {
-    const local = STATE_LOCALS[i];
+  for (let r: u32 = 0; r < 8; r++) {
+    const local = regLocal(r);
     if ((mask & (<u32>1 << local)) == 0) continue;
-    if (load) { emitLoadField(STATE_FIELDS[i]); emitSet(local); }
-    else emitStoreField(STATE_FIELDS[i], local);
+    if (load) { emitLoadField(REG_FIELDS[r]); emitSet(local); }
+    else emitStoreField(REG_FIELDS[r], local);
   }
   W.restoreLocalUse(read, written);
 }
 
-/** Guest state from the state block into the locals the unit uses (unit entry, after a callout). */
-export function emitLoadState(): void { transfer(true, loadMask, 0, STATE_LOCALS.length); }
+/** Guest registers from the state block into the locals the unit uses (unit entry, after a callout). */
+export function emitLoadState(): void { transferRegisters(true, loadMask); }
 
-export function emitSpillFlags(): void { transfer(false, spillMask, FIRST_FLAG_LOCAL, STATE_LOCALS.length); }
+/** Registers and flags back to the state block: the guest state is then what the interpreter would hold. */
+export function emitSpill(): void {
+  transferRegisters(false, spillMask);
+  emitFlushFlags();
+}
 
-/** Locals the unit wrote back to the state block: the guest state is then what the interpreter would hold. */
-export function emitSpill(): void { transfer(false, spillMask, 0, STATE_LOCALS.length); }
+// ---- Lazy flags: in the state block between blocks, in locals within one ---------------------
+// A block reads the flag record from memory until it sets the fields itself, and stores the
+// fields it set before it leaves. No flag local is then live from one block into another, so
+// a unit's many blocks do not all compete for host registers with eight flag values.
+
+function flagField(local: u32): u32 {
+  switch (local) {
+    case L_FLAGS_OP: return FLAGS_OP;
+    case L_FLAGS_SIZE: return FLAGS_SIZE;
+    case L_FLAGS_DST: return FLAGS_DST;
+    case L_FLAGS_SRC: return FLAGS_SRC;
+    case L_FLAGS_RES: return FLAGS_RES;
+    case L_FLAGS_MASK: return FLAGS_LAZY_MASK;
+    case L_EFLAGS: return REG_EFLAGS;
+    default: return FLAGS_CARRY_IN;
+  }
+}
+const FLAG_LOCALS: u32 = (1 << L_FLAGS_OP) | (1 << L_FLAGS_SIZE) | (1 << L_FLAGS_DST) | (1 << L_FLAGS_SRC) |
+  (1 << L_FLAGS_RES) | (1 << L_FLAGS_MASK) | (1 << L_EFLAGS) | (1 << L_FLAGS_CARRY_IN);
+
+// Flag locals that hold the field's current value on every path here, and those of them that
+// differ from the state block.
+let flagsCached: u32 = 0;
+let flagsDirty: u32 = 0;
+
+/** A block starts (or a callout ran): the flag record is in the state block. */
+export function resetFlagLocals(): void { flagsCached = 0; flagsDirty = 0; }
+
+/** Push a flag field: its local if this block set it, else from the state block. */
+function emitGetFlag(local: u32): void {
+  if ((flagsCached & (<u32>1 << local)) != 0) emitGet(local);
+  else emitLoadField(flagField(local));
+}
+
+/** Flag field = the stack top. Only where every path to the block's later code passes (see emitCacheFlags). */
+function emitSetFlag(local: u32): void {
+  emitSet(local);
+  flagsCached |= <u32>1 << local;
+  flagsDirty |= <u32>1 << local;
+}
+
+/** Store the flag fields this block set (before leaving it, or before the host looks at them). */
+export function emitFlushFlags(): void {
+  for (let local: u32 = 0; local < 32; local++) {
+    if ((flagsDirty & (<u32>1 << local)) != 0) emitStoreField(flagField(local), local);
+  }
+}
+
+/**
+ * Before code that sets flags on one path only (SHL r, CL with a count of 0 sets none): every
+ * flag local gets its field's value, so after the paths join each local holds the right value.
+ */
+export function emitCacheFlags(): void {
+  for (let local: u32 = 0; local < 32; local++) {
+    const bit = <u32>1 << local;
+    if ((FLAG_LOCALS & bit) == 0 || (flagsCached & bit) != 0) continue;
+    emitLoadField(flagField(local)); emitSet(local);
+    flagsCached |= bit;
+  }
+}
+
+/** After such code: the flag locals may differ from the state block. */
+export function markFlagsSet(): void { flagsDirty = FLAG_LOCALS; }
 
 /**
  * Before a helper call that may raise an exception: state as the interpreter has it while the
@@ -183,6 +241,7 @@ export function emitExit(eip: u32, cause: u32, refund: u32): void {
   if (refund != 0) {
     emitGet(L_BUDGET); emitConst(refund); emit8(W.OP_I32_ADD); emitSet(L_BUDGET);
   }
+  emitFlushFlags();
   emitConst(eip); emitSet(L_EXIT_EIP);
   emitConst(cause); emitSet(L_EXIT_CAUSE);
   emitBr(W.OP_BR, nesting + 1);
@@ -204,7 +263,7 @@ export function setChaining(enabled: bool): void { chaining = enabled; }
  * returns the budget to the run loop.
  */
 export function emitUnitExit(): void {
-  emitSpill();
+  transferRegisters(false, spillMask); // (every way here stored the flags it set)
   emitConst(0); emitGet(L_EXIT_EIP); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
   if (chaining) {
     emitGet(L_EXIT_CAUSE); emitConst(EXIT_BRANCH); emit8(W.OP_I32_EQ);
@@ -248,12 +307,14 @@ export function emitUnitExit(): void {
 /** Leave with EIP from the stack top. */
 export function emitExitToStack(cause: u32): void {
   emitSet(L_EXIT_EIP);
+  emitFlushFlags();
   emitConst(cause); emitSet(L_EXIT_CAUSE);
   emitBr(W.OP_BR, nesting + 1);
 }
 
 /** Run block `index` next: back to the dispatch loop. */
 export function emitGoToBlock(index: u32): void {
+  emitFlushFlags();
   emitConst(index);
   emitSet(L_NEXT);
   emitBr(W.OP_BR, nesting);
@@ -276,7 +337,7 @@ export function emitAttentionCheck(continueAt: u32): void {
  * string instruction cut short by the budget, say).
  */
 export function emitCallout(): void {
-  W.markLocalUse(ALL_STATE, ALL_STATE); // the interpreter may read and write any of it
+  W.markLocalUse(ALL_REGS, ALL_REGS); // the interpreter may read and write any of it
   emitSpill();
   emitConst(0); emitConst(instructionEip); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
   emitConst(0); emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitMemory(W.OP_I32_STORE, 2, JIT_FAULT_BUDGET);
@@ -285,6 +346,7 @@ export function emitCallout(): void {
   emit8(W.OP_DROP);
   emitLoadState();
   forgetFlags();
+  resetFlagLocals();
   emitLoadField(REG_EIP); emitConst(instructionNext); emit8(W.OP_I32_NE);
   emitLoadField(ATTENTION);
   emit8(W.OP_I32_OR);
@@ -316,15 +378,18 @@ function writeMask(): u32 {
     : TLB_VALID | TLB_MMIO | TLB_HAS_CODE | TLB_READONLY_SUPERVISOR;
 }
 
-// Condition for the fast path: the TLB entry allows the access and it stays in the page.
-function emitFastPathTest(mask: u32, bytes: u32): void {
+// Inside the slow-path block: branch out to it (label 0) unless the TLB entry allows the access
+// and the access stays in its page. Two compare-and-branch pairs, which V8 emits as such; one
+// combined condition made it materialise each comparison as a value first.
+function emitSlowPathBranches(mask: u32, bytes: u32): void {
   emitGet(L_LINEAR); emitConst(12); emit8(W.OP_I32_SHR_U); emitConst(2); emit8(W.OP_I32_SHL);
   emitMemory(W.OP_I32_LOAD, 2, TLB_BASE);
   emitTee(L_ENTRY);
-  emitConst(mask); emit8(W.OP_I32_AND); emitConst(TLB_VALID); emit8(W.OP_I32_EQ);
+  emitConst(mask); emit8(W.OP_I32_AND); emitConst(TLB_VALID); emit8(W.OP_I32_NE);
+  emitBr(W.OP_BR_IF, 0);
   if (bytes > 1) {
-    emitGet(L_LINEAR); emitConst(0xfff); emit8(W.OP_I32_AND); emitConst(0x1000 - bytes); emit8(W.OP_I32_LE_U);
-    emit8(W.OP_I32_AND);
+    emitGet(L_LINEAR); emitConst(0xfff); emit8(W.OP_I32_AND); emitConst(0x1000 - bytes); emit8(W.OP_I32_GT_U);
+    emitBr(W.OP_BR_IF, 0);
   }
 }
 
@@ -337,13 +402,15 @@ function emitRamAddress(): void {
 /** Push the `size`-bit value at L_LINEAR. */
 export function emitRead(size: u32): void {
   const bytes = size >> 3;
-  emitFastPathTest(readMask(), bytes);
-  openResult(W.OP_IF);
+  openResult(W.OP_BLOCK); // done
+  open(W.OP_BLOCK); // slow path
+  emitSlowPathBranches(readMask(), bytes);
   emitRamAddress();
   if (size == 8) emitMemory(W.OP_I32_LOAD8_U, 0, GUEST_RAM);
   else if (size == 16) emitMemory(W.OP_I32_LOAD16_U, 1, GUEST_RAM);
   else emitMemory(W.OP_I32_LOAD, 2, GUEST_RAM);
-  emit8(W.OP_ELSE);
+  emitBr(W.OP_BR, 1);
+  close();
   emitSpillForSlowPath();
   emitConst(size == 8 ? HELPER_READ8 : size == 16 ? HELPER_READ16 : HELPER_READ32);
   emitGet(L_LINEAR);
@@ -356,14 +423,16 @@ export function emitRead(size: u32): void {
 export function emitWrite(size: u32, value: u32): void {
   writesMemory = true;
   const bytes = size >> 3;
-  emitFastPathTest(writeMask(), bytes);
-  open(W.OP_IF);
+  open(W.OP_BLOCK); // done
+  open(W.OP_BLOCK); // slow path
+  emitSlowPathBranches(writeMask(), bytes);
   emitRamAddress();
   emitGet(value);
   if (size == 8) emitMemory(W.OP_I32_STORE8, 0, GUEST_RAM);
   else if (size == 16) emitMemory(W.OP_I32_STORE16, 1, GUEST_RAM);
   else emitMemory(W.OP_I32_STORE, 2, GUEST_RAM);
-  emit8(W.OP_ELSE);
+  emitBr(W.OP_BR, 1);
+  close();
   emitSpillForSlowPath();
   emitConst(size == 8 ? HELPER_WRITE8 : size == 16 ? HELPER_WRITE16 : HELPER_WRITE32);
   emitGet(L_LINEAR);
@@ -386,12 +455,12 @@ export function forgetFlags(): void { knownKind = KNOWN_NONE; }
 
 /** Record operation `kind` on L_A (dst), L_B (src), L_R (res) as the lazy flags. */
 export function emitSetFlags(kind: u32, size: u32): void {
-  emitConst(kind); emitSet(L_FLAGS_OP);
-  emitConst(size); emitSet(L_FLAGS_SIZE);
-  emitGet(L_A); emitSet(L_FLAGS_DST);
-  emitGet(L_B); emitSet(L_FLAGS_SRC);
-  emitGet(L_R); emitSet(L_FLAGS_RES);
-  emitConst(FLAGS_ARITH); emitSet(L_FLAGS_MASK);
+  emitConst(kind); emitSetFlag(L_FLAGS_OP);
+  emitConst(size); emitSetFlag(L_FLAGS_SIZE);
+  emitGet(L_A); emitSetFlag(L_FLAGS_DST);
+  emitGet(L_B); emitSetFlag(L_FLAGS_SRC);
+  emitGet(L_R); emitSetFlag(L_FLAGS_RES);
+  emitConst(FLAGS_ARITH); emitSetFlag(L_FLAGS_MASK);
   knownKind = <i32>kind;
   knownSize = size;
 }
@@ -399,7 +468,7 @@ export function emitSetFlags(kind: u32, size: u32): void {
 /** ADC/SBB: like emitSetFlags, with the carry in (0 or 1) from L_T. */
 export function emitSetFlagsWithCarry(add: bool, size: u32): void {
   emitSetFlags(add ? LAZY_ADC : LAZY_SBB, size);
-  emitGet(L_T); emitSet(L_FLAGS_CARRY_IN);
+  emitGet(L_T); emitSetFlag(L_FLAGS_CARRY_IN);
 }
 
 /**
@@ -407,21 +476,21 @@ export function emitSetFlagsWithCarry(add: bool, size: u32): void {
  * (alu.ts setFlagBits).
  */
 export function emitSetCarryOverflow(): void {
-  emitGet(L_EFLAGS); emitConst(~(FLAG_CF | FLAG_OF)); emit8(W.OP_I32_AND);
+  emitGetFlag(L_EFLAGS); emitConst(~(FLAG_CF | FLAG_OF)); emit8(W.OP_I32_AND);
   emitGet(L_T); emit8(W.OP_I32_OR);
-  emitSet(L_EFLAGS);
-  emitGet(L_FLAGS_MASK); emitConst(~(FLAG_CF | FLAG_OF)); emit8(W.OP_I32_AND); emitSet(L_FLAGS_MASK);
+  emitSetFlag(L_EFLAGS);
+  emitGetFlag(L_FLAGS_MASK); emitConst(~(FLAG_CF | FLAG_OF)); emit8(W.OP_I32_AND); emitSetFlag(L_FLAGS_MASK);
   knownKind = KNOWN_NONE;
 }
 
 /** INC/DEC: CF is materialised into EFLAGS and kept; the rest is lazy. */
 export function emitSetFlagsKeepCarry(increment: bool, size: u32): void {
-  emitGet(L_EFLAGS); emitConst(~FLAG_CF); emit8(W.OP_I32_AND);
+  emitGetFlag(L_EFLAGS); emitConst(~FLAG_CF); emit8(W.OP_I32_AND);
   emitCarry();
   emit8(W.OP_I32_OR);
-  emitSet(L_EFLAGS);
+  emitSetFlag(L_EFLAGS);
   emitSetFlags(increment ? LAZY_ADD : LAZY_SUB, size);
-  emitConst(FLAGS_ARITH & ~FLAG_CF); emitSet(L_FLAGS_MASK);
+  emitConst(FLAGS_ARITH & ~FLAG_CF); emitSetFlag(L_FLAGS_MASK);
   knownKind = increment ? KNOWN_INC : KNOWN_DEC;
 }
 
@@ -430,20 +499,20 @@ export function emitSetFlagsKeepCarry(increment: bool, size: u32): void {
  * bit 11), AF clear, SF ZF PF lazy from the `size`-bit result in L_R.
  */
 export function emitSetFlagsExplicit(size: u32): void {
-  emitGet(L_EFLAGS); emitConst(~(FLAG_CF | FLAG_OF | FLAG_AF)); emit8(W.OP_I32_AND);
+  emitGetFlag(L_EFLAGS); emitConst(~(FLAG_CF | FLAG_OF | FLAG_AF)); emit8(W.OP_I32_AND);
   emitGet(L_T); emit8(W.OP_I32_OR);
-  emitSet(L_EFLAGS);
-  emitConst(LAZY_LOGIC); emitSet(L_FLAGS_OP);
-  emitConst(size); emitSet(L_FLAGS_SIZE);
-  emitGet(L_R); emitSet(L_FLAGS_RES);
-  emitConst(FLAG_SF | FLAG_ZF | FLAG_PF); emitSet(L_FLAGS_MASK);
+  emitSetFlag(L_EFLAGS);
+  emitConst(LAZY_LOGIC); emitSetFlag(L_FLAGS_OP);
+  emitConst(size); emitSetFlag(L_FLAGS_SIZE);
+  emitGet(L_R); emitSetFlag(L_FLAGS_RES);
+  emitConst(FLAG_SF | FLAG_ZF | FLAG_PF); emitSetFlag(L_FLAGS_MASK);
   knownKind = KNOWN_EXPLICIT;
   knownSize = size;
 }
 
 // The flag operands shifted so the operation's sign bit is bit 31.
 function emitShifted(local: u32): void {
-  emitGet(local);
+  emitGetFlag(local);
   if (knownSize != 32) { emitConst(32 - knownSize); emit8(W.OP_I32_SHL); }
 }
 
@@ -452,11 +521,11 @@ function emitSign(): void { emitShifted(L_FLAGS_RES); emitConst(31); emit8(W.OP_
 
 function emitOverflow(): void {
   if (knownKind == <i32>LAZY_LOGIC) { emitConst(0); return; }
-  if (knownKind == KNOWN_EXPLICIT) { emitGet(L_EFLAGS); emitConst(11); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND); return; }
+  if (knownKind == KNOWN_EXPLICIT) { emitGetFlag(L_EFLAGS); emitConst(11); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND); return; }
   const add = knownKind == <i32>LAZY_ADD || knownKind == <i32>LAZY_ADC || knownKind == KNOWN_INC;
   // ADD: (dst ^ res) & (src ^ res); SUB: (dst ^ src) & (dst ^ res); sign bit of the size.
-  emitGet(L_FLAGS_DST); emitGet(add ? L_FLAGS_RES : L_FLAGS_SRC); emit8(W.OP_I32_XOR);
-  emitGet(add ? L_FLAGS_SRC : L_FLAGS_DST); emitGet(L_FLAGS_RES); emit8(W.OP_I32_XOR);
+  emitGetFlag(L_FLAGS_DST); emitGet(add ? L_FLAGS_RES : L_FLAGS_SRC); emit8(W.OP_I32_XOR);
+  emitGet(add ? L_FLAGS_SRC : L_FLAGS_DST); emitGetFlag(L_FLAGS_RES); emit8(W.OP_I32_XOR);
   emit8(W.OP_I32_AND);
   emitConst(knownSize - 1); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
 }
@@ -464,7 +533,7 @@ function emitOverflow(): void {
 /** Push CF (0 or 1) of the current flag state. */
 export function emitCarry(): void {
   if (knownKind == KNOWN_INC || knownKind == KNOWN_DEC || knownKind == KNOWN_EXPLICIT) {
-    emitGet(L_EFLAGS); emitConst(FLAG_CF); emit8(W.OP_I32_AND);
+    emitGetFlag(L_EFLAGS); emitConst(FLAG_CF); emit8(W.OP_I32_AND);
     return;
   }
   if (knownKind == <i32>LAZY_LOGIC) { emitConst(0); return; }
@@ -475,7 +544,7 @@ export function emitCarry(): void {
     const adc = knownKind == <i32>LAZY_ADC;
     emitShifted(adc ? L_FLAGS_RES : L_FLAGS_DST); emitShifted(adc ? L_FLAGS_DST : L_FLAGS_SRC); emit8(W.OP_I32_LE_U);
     emitShifted(adc ? L_FLAGS_RES : L_FLAGS_DST); emitShifted(adc ? L_FLAGS_DST : L_FLAGS_SRC); emit8(W.OP_I32_LT_U);
-    emitGet(L_FLAGS_CARRY_IN);
+    emitGetFlag(L_FLAGS_CARRY_IN);
     emit8(W.OP_SELECT);
     return;
   }
@@ -486,20 +555,20 @@ export function emitCarry(): void {
 
 // Push `local` shifted so the recorded operation's sign bit is bit 31.
 function emitRecordShifted(local: u32): void {
-  emitGet(local);
-  emitConst(32); emitGet(L_FLAGS_SIZE); emit8(W.OP_I32_SUB);
+  emitGetFlag(local);
+  emitConst(32); emitGetFlag(L_FLAGS_SIZE); emit8(W.OP_I32_SUB);
   emit8(W.OP_I32_SHL);
 }
 
 // Push `flag` (one bit of EFLAGS) as 0 or 1: computed by the code `lazy` pushes when the record
 // holds it, else from EFLAGS.
 function emitFlagOrLazy(flag: u32): void {
-  emitGet(L_FLAGS_MASK); emitConst(flag); emit8(W.OP_I32_AND);
+  emitGetFlag(L_FLAGS_MASK); emitConst(flag); emit8(W.OP_I32_AND);
   openResult(W.OP_IF);
 }
 function emitFlagFromEflags(flag: u32): void {
   emit8(W.OP_ELSE);
-  emitGet(L_EFLAGS); emitConst(ctz(flag)); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
+  emitGetFlag(L_EFLAGS); emitConst(ctz(flag)); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
   close();
 }
 
@@ -507,15 +576,15 @@ function emitFlagFromEflags(flag: u32): void {
 function emitRecordCarry(): void {
   emitFlagOrLazy(FLAG_CF);
   // ADD/ADC: res < dst (res <= dst with a carry in); SUB/SBB: dst < src (dst <= src); LOGIC: 0.
-  emitGet(L_FLAGS_DST); emitGet(L_FLAGS_RES); emitGet(L_FLAGS_OP); emitConst(2); emit8(W.OP_I32_AND); emit8(W.OP_SELECT);
-  emitConst(32); emitGet(L_FLAGS_SIZE); emit8(W.OP_I32_SUB); emit8(W.OP_I32_SHL); emitSet(L_X);
-  emitGet(L_FLAGS_SRC); emitGet(L_FLAGS_DST); emitGet(L_FLAGS_OP); emitConst(2); emit8(W.OP_I32_AND); emit8(W.OP_SELECT);
-  emitConst(32); emitGet(L_FLAGS_SIZE); emit8(W.OP_I32_SUB); emit8(W.OP_I32_SHL); emitSet(L_Y);
+  emitGetFlag(L_FLAGS_DST); emitGetFlag(L_FLAGS_RES); emitGetFlag(L_FLAGS_OP); emitConst(2); emit8(W.OP_I32_AND); emit8(W.OP_SELECT);
+  emitConst(32); emitGetFlag(L_FLAGS_SIZE); emit8(W.OP_I32_SUB); emit8(W.OP_I32_SHL); emitSet(L_X);
+  emitGetFlag(L_FLAGS_SRC); emitGetFlag(L_FLAGS_DST); emitGetFlag(L_FLAGS_OP); emitConst(2); emit8(W.OP_I32_AND); emit8(W.OP_SELECT);
+  emitConst(32); emitGetFlag(L_FLAGS_SIZE); emit8(W.OP_I32_SUB); emit8(W.OP_I32_SHL); emitSet(L_Y);
   emitGet(L_X); emitGet(L_Y); emit8(W.OP_I32_LE_U);
   emitGet(L_X); emitGet(L_Y); emit8(W.OP_I32_LT_U);
-  emitGet(L_FLAGS_CARRY_IN); emitConst(0); emitGet(L_FLAGS_OP); emitConst(1); emit8(W.OP_I32_AND); emit8(W.OP_SELECT);
+  emitGetFlag(L_FLAGS_CARRY_IN); emitConst(0); emitGetFlag(L_FLAGS_OP); emitConst(1); emit8(W.OP_I32_AND); emit8(W.OP_SELECT);
   emit8(W.OP_SELECT);
-  emitGet(L_FLAGS_OP); emitConst(LAZY_LOGIC); emit8(W.OP_I32_LT_U);
+  emitGetFlag(L_FLAGS_OP); emitConst(LAZY_LOGIC); emit8(W.OP_I32_LT_U);
   emit8(W.OP_I32_AND);
   emitFlagFromEflags(FLAG_CF);
 }
@@ -544,7 +613,7 @@ export function emitCondition(cc: u32): void {
     else if (kind == 3) { emitRecordCarry(); emitRecordZero(); emit8(W.OP_I32_OR); }
     else if (kind == 4) emitRecordSign();
     else {
-      emitSpillFlags();
+      emitFlushFlags();
       emitConst(HELPER_TEST_CONDITION); emitConst(cc); emitConst(0);
       emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
       return;
@@ -564,7 +633,7 @@ export function emitCondition(cc: u32): void {
     }
     case 4: emitSign(); break;
     case 5: {
-      emitGet(L_FLAGS_RES); emitConst(0xff); emit8(W.OP_I32_AND); emit8(W.OP_I32_POPCNT);
+      emitGetFlag(L_FLAGS_RES); emitConst(0xff); emit8(W.OP_I32_AND); emit8(W.OP_I32_POPCNT);
       emitConst(1); emit8(W.OP_I32_AND); emit8(W.OP_I32_EQZ);
       break;
     }

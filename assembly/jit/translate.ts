@@ -22,7 +22,8 @@ import {
   EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitExit, emitExitToStack, emitGoToBlock,
   emitAttentionCheck, emitCallout, emitUnitExit, emitLinearFromOffset, zeroBased, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
   forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, writesMemory, emitSetFlagsExplicit,
-  emitSetFlagsWithCarry, emitSetCarryOverflow, emitCarry, setStateMasks,
+  emitSetFlagsWithCarry, emitSetCarryOverflow, emitCarry, setStateMasks, emitFlushFlags, resetFlagLocals, emitCacheFlags,
+  markFlagsSet,
 } from "./codegen";
 
 const MAX_BLOCKS: u32 = 32;
@@ -329,7 +330,8 @@ function emitPop(extra: u32): void {
 // next, reached by falling through when nothing is open.
 function emitBranchTo(eip: u32, fallsInto: i32): void {
   const target = findBlock(eip);
-  if (target >= 0 && target == fallsInto && nesting == currentBlockNesting) return;
+  if (target >= 0 && target == fallsInto && nesting == currentBlockNesting) { emitFlushFlags(); return; }
+  if (target > <i32>currentBlock) emitFlushFlags();
   // A block laid out later starts right after the end of its label, which encloses this code: a
   // direct branch. Earlier blocks (loops) go through the dispatch loop's br_table.
   if (target > <i32>currentBlock) emitBr(W.OP_BR, nesting - currentBlockNesting + <u32>target - currentBlock - 1);
@@ -562,6 +564,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
       case 0xd3: { // SHL/SHR/SAR r32, CL: nothing happens for a count of 0
         const r = readField(DEC_RM);
         emitGet(regLocal(1)); emitConst(31); emit8(W.OP_I32_AND); emitSet(L_B);
+        emitCacheFlags();
         emitGet(L_B);
         open(W.OP_IF);
         emitGetReg(r, vsize); emitSet(L_A);
@@ -570,6 +573,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         emitSetFlagsExplicit(vsize);
         close();
         forgetFlags();
+        markFlagsSet();
         break;
       }
       case 0x69: case 0x6b: case 0x1af: {
@@ -758,6 +762,7 @@ function emitBlock(index: u32): void {
   currentBlock = index;
   currentBlockNesting = nesting;
   forgetFlags();
+  resetFlagLocals();
   const count = blockCount(index);
   const fallsInto: i32 = index + 1 < blocks ? <i32>(index + 1) : -1;
   if (count > 0) emitBlockEntry(index);

@@ -88,46 +88,6 @@
     (i32.const 0)
    )
   )
-  (local.set $9
-   (i32.load offset=1068
-    (i32.const 0)
-   )
-  )
-  (local.set $10
-   (i32.load offset=1072
-    (i32.const 0)
-   )
-  )
-  (local.set $11
-   (i32.load offset=1076
-    (i32.const 0)
-   )
-  )
-  (local.set $12
-   (i32.load offset=1080
-    (i32.const 0)
-   )
-  )
-  (local.set $13
-   (i32.load offset=1084
-    (i32.const 0)
-   )
-  )
-  (local.set $14
-   (i32.load offset=1064
-    (i32.const 0)
-   )
-  )
-  (local.set $15
-   (i32.load offset=1060
-    (i32.const 0)
-   )
-  )
-  (local.set $25
-   (i32.load offset=1088
-    (i32.const 0)
-   )
-  )
   (block $block3
    (loop $label
     (block $block2
@@ -172,34 +132,36 @@
       (local.set $23
        (i32.const 5)
       )
-      (if
-       (i32.and
-        (i32.eq
-         (i32.and
-          (local.tee $20
-           (i32.load offset=1048576
-            (i32.shl
-             (i32.shr_u
-              (local.get $19)
-              (i32.const 12)
+      (block $block5
+       (block $block4
+        (br_if $block4
+         (i32.ne
+          (i32.and
+           (local.tee $20
+            (i32.load offset=1048576
+             (i32.shl
+              (i32.shr_u
+               (local.get $19)
+               (i32.const 12)
+              )
+              (i32.const 2)
              )
-             (i32.const 2)
             )
            )
+           (i32.const 57)
           )
-          (i32.const 57)
+          (i32.const 1)
          )
-         (i32.const 1)
         )
-        (i32.le_u
-         (i32.and
-          (local.get $19)
-          (i32.const 4095)
+        (br_if $block4
+         (i32.gt_u
+          (i32.and
+           (local.get $19)
+           (i32.const 4095)
+          )
+          (i32.const 4092)
          )
-         (i32.const 4092)
         )
-       )
-       (then
         (i32.store offset=16777216
          (i32.or
           (i32.and
@@ -213,77 +175,44 @@
          )
          (local.get $23)
         )
+        (br $block5)
        )
-       (else
-        (i32.store offset=1024
-         (i32.const 0)
-         (local.get $1)
+       (i32.store offset=1024
+        (i32.const 0)
+        (local.get $1)
+       )
+       (i32.store offset=1028
+        (i32.const 0)
+        (local.get $2)
+       )
+       (i32.store offset=1032
+        (i32.const 0)
+        (local.get $3)
+       )
+       (i32.store offset=1048
+        (i32.const 0)
+        (local.get $7)
+       )
+       (i32.store offset=1056
+        (i32.const 0)
+        (i32.const 1048587)
+       )
+       (i32.store offset=1412
+        (i32.const 0)
+        (i32.const 1048581)
+       )
+       (i32.store offset=1456
+        (i32.const 0)
+        (i32.add
+         (local.get $0)
+         (i32.const 7)
         )
-        (i32.store offset=1028
-         (i32.const 0)
-         (local.get $2)
-        )
-        (i32.store offset=1032
-         (i32.const 0)
-         (local.get $3)
-        )
-        (i32.store offset=1048
-         (i32.const 0)
-         (local.get $7)
-        )
-        (i32.store offset=1068
-         (i32.const 0)
-         (local.get $9)
-        )
-        (i32.store offset=1072
-         (i32.const 0)
-         (local.get $10)
-        )
-        (i32.store offset=1076
-         (i32.const 0)
-         (local.get $11)
-        )
-        (i32.store offset=1080
-         (i32.const 0)
-         (local.get $12)
-        )
-        (i32.store offset=1084
-         (i32.const 0)
-         (local.get $13)
-        )
-        (i32.store offset=1064
-         (i32.const 0)
-         (local.get $14)
-        )
-        (i32.store offset=1060
-         (i32.const 0)
-         (local.get $15)
-        )
-        (i32.store offset=1088
-         (i32.const 0)
-         (local.get $25)
-        )
-        (i32.store offset=1056
-         (i32.const 0)
-         (i32.const 1048587)
-        )
-        (i32.store offset=1412
-         (i32.const 0)
-         (i32.const 1048581)
-        )
-        (i32.store offset=1456
-         (i32.const 0)
-         (i32.add
-          (local.get $0)
-          (i32.const 7)
-         )
-        )
-        (drop
-         (call $fimport$0
-          (i32.const 5)
-          (local.get $19)
-          (local.get $23)
-         )
+       )
+       (drop
+        (call $fimport$0
+         (i32.const 5)
+         (local.get $19)
+         (local.get $23)
         )
        )
       )
@@ -316,34 +245,36 @@
       (local.set $23
        (i32.const 7)
       )
-      (if
-       (i32.and
-        (i32.eq
-         (i32.and
-          (local.tee $20
-           (i32.load offset=1048576
-            (i32.shl
-             (i32.shr_u
-              (local.get $19)
-              (i32.const 12)
+      (block $block7
+       (block $block6
+        (br_if $block6
+         (i32.ne
+          (i32.and
+           (local.tee $20
+            (i32.load offset=1048576
+             (i32.shl
+              (i32.shr_u
+               (local.get $19)
+               (i32.const 12)
+              )
+              (i32.const 2)
              )
-             (i32.const 2)
             )
            )
+           (i32.const 57)
           )
-          (i32.const 57)
+          (i32.const 1)
          )
-         (i32.const 1)
         )
-        (i32.le_u
-         (i32.and
-          (local.get $19)
-          (i32.const 4095)
+        (br_if $block6
+         (i32.gt_u
+          (i32.and
+           (local.get $19)
+           (i32.const 4095)
+          )
+          (i32.const 4092)
          )
-         (i32.const 4092)
         )
-       )
-       (then
         (i32.store offset=16777216
          (i32.or
           (i32.and
@@ -357,77 +288,44 @@
          )
          (local.get $23)
         )
+        (br $block7)
        )
-       (else
-        (i32.store offset=1024
-         (i32.const 0)
-         (local.get $1)
+       (i32.store offset=1024
+        (i32.const 0)
+        (local.get $1)
+       )
+       (i32.store offset=1028
+        (i32.const 0)
+        (local.get $2)
+       )
+       (i32.store offset=1032
+        (i32.const 0)
+        (local.get $3)
+       )
+       (i32.store offset=1048
+        (i32.const 0)
+        (local.get $7)
+       )
+       (i32.store offset=1056
+        (i32.const 0)
+        (i32.const 1048594)
+       )
+       (i32.store offset=1412
+        (i32.const 0)
+        (i32.const 1048587)
+       )
+       (i32.store offset=1456
+        (i32.const 0)
+        (i32.add
+         (local.get $0)
+         (i32.const 6)
         )
-        (i32.store offset=1028
-         (i32.const 0)
-         (local.get $2)
-        )
-        (i32.store offset=1032
-         (i32.const 0)
-         (local.get $3)
-        )
-        (i32.store offset=1048
-         (i32.const 0)
-         (local.get $7)
-        )
-        (i32.store offset=1068
-         (i32.const 0)
-         (local.get $9)
-        )
-        (i32.store offset=1072
-         (i32.const 0)
-         (local.get $10)
-        )
-        (i32.store offset=1076
-         (i32.const 0)
-         (local.get $11)
-        )
-        (i32.store offset=1080
-         (i32.const 0)
-         (local.get $12)
-        )
-        (i32.store offset=1084
-         (i32.const 0)
-         (local.get $13)
-        )
-        (i32.store offset=1064
-         (i32.const 0)
-         (local.get $14)
-        )
-        (i32.store offset=1060
-         (i32.const 0)
-         (local.get $15)
-        )
-        (i32.store offset=1088
-         (i32.const 0)
-         (local.get $25)
-        )
-        (i32.store offset=1056
-         (i32.const 0)
-         (i32.const 1048594)
-        )
-        (i32.store offset=1412
-         (i32.const 0)
-         (i32.const 1048587)
-        )
-        (i32.store offset=1456
-         (i32.const 0)
-         (i32.add
-          (local.get $0)
-          (i32.const 6)
-         )
-        )
-        (drop
-         (call $fimport$0
-          (i32.const 5)
-          (local.get $19)
-          (local.get $23)
-         )
+       )
+       (drop
+        (call $fimport$0
+         (i32.const 5)
+         (local.get $19)
+         (local.get $23)
         )
        )
       )
@@ -497,116 +395,110 @@
        )
       )
       (local.set $22
-       (if (result i32)
-        (i32.and
-         (i32.eq
-          (i32.and
-           (local.tee $20
-            (i32.load offset=1048576
-             (i32.shl
-              (i32.shr_u
-               (local.get $19)
-               (i32.const 12)
+       (block $block9 (result i32)
+        (block $block8
+         (br_if $block8
+          (i32.ne
+           (i32.and
+            (local.tee $20
+             (i32.load offset=1048576
+              (i32.shl
+               (i32.shr_u
+                (local.get $19)
+                (i32.const 12)
+               )
+               (i32.const 2)
               )
-              (i32.const 2)
              )
             )
+            (i32.const 17)
            )
-           (i32.const 17)
+           (i32.const 1)
           )
-          (i32.const 1)
          )
-         (i32.le_u
-          (i32.and
-           (local.get $19)
-           (i32.const 4095)
-          )
-          (i32.const 4092)
-         )
-        )
-        (then
-         (i32.load offset=16777216
-          (i32.or
-           (i32.and
-            (local.get $20)
-            (i32.const -4096)
-           )
+         (br_if $block8
+          (i32.gt_u
            (i32.and
             (local.get $19)
             (i32.const 4095)
            )
+           (i32.const 4092)
+          )
+         )
+         (br $block9
+          (i32.load offset=16777216
+           (i32.or
+            (i32.and
+             (local.get $20)
+             (i32.const -4096)
+            )
+            (i32.and
+             (local.get $19)
+             (i32.const 4095)
+            )
+           )
           )
          )
         )
-        (else
-         (i32.store offset=1024
-          (i32.const 0)
-          (local.get $1)
+        (i32.store offset=1024
+         (i32.const 0)
+         (local.get $1)
+        )
+        (i32.store offset=1028
+         (i32.const 0)
+         (local.get $2)
+        )
+        (i32.store offset=1032
+         (i32.const 0)
+         (local.get $3)
+        )
+        (i32.store offset=1048
+         (i32.const 0)
+         (local.get $7)
+        )
+        (i32.store offset=1068
+         (i32.const 0)
+         (local.get $9)
+        )
+        (i32.store offset=1072
+         (i32.const 0)
+         (local.get $10)
+        )
+        (i32.store offset=1076
+         (i32.const 0)
+         (local.get $11)
+        )
+        (i32.store offset=1080
+         (i32.const 0)
+         (local.get $12)
+        )
+        (i32.store offset=1084
+         (i32.const 0)
+         (local.get $13)
+        )
+        (i32.store offset=1064
+         (i32.const 0)
+         (local.get $14)
+        )
+        (i32.store offset=1056
+         (i32.const 0)
+         (i32.const 1048603)
+        )
+        (i32.store offset=1412
+         (i32.const 0)
+         (i32.const 1048601)
+        )
+        (i32.store offset=1456
+         (i32.const 0)
+         (i32.add
+          (local.get $0)
+          (i32.const 3)
          )
-         (i32.store offset=1028
-          (i32.const 0)
-          (local.get $2)
-         )
-         (i32.store offset=1032
-          (i32.const 0)
-          (local.get $3)
-         )
-         (i32.store offset=1048
-          (i32.const 0)
-          (local.get $7)
-         )
-         (i32.store offset=1068
-          (i32.const 0)
-          (local.get $9)
-         )
-         (i32.store offset=1072
-          (i32.const 0)
-          (local.get $10)
-         )
-         (i32.store offset=1076
-          (i32.const 0)
-          (local.get $11)
-         )
-         (i32.store offset=1080
-          (i32.const 0)
-          (local.get $12)
-         )
-         (i32.store offset=1084
-          (i32.const 0)
-          (local.get $13)
-         )
-         (i32.store offset=1064
-          (i32.const 0)
-          (local.get $14)
-         )
-         (i32.store offset=1060
-          (i32.const 0)
-          (local.get $15)
-         )
-         (i32.store offset=1088
-          (i32.const 0)
-          (local.get $25)
-         )
-         (i32.store offset=1056
-          (i32.const 0)
-          (i32.const 1048603)
-         )
-         (i32.store offset=1412
-          (i32.const 0)
-          (i32.const 1048601)
-         )
-         (i32.store offset=1456
-          (i32.const 0)
-          (i32.add
-           (local.get $0)
-           (i32.const 3)
-          )
-         )
-         (call $fimport$0
-          (i32.const 2)
-          (local.get $19)
-          (i32.const 0)
-         )
+        )
+        (call $fimport$0
+         (i32.const 2)
+         (local.get $19)
+         (i32.const 0)
         )
        )
       )
@@ -691,7 +583,9 @@
       (local.set $15
        (i32.or
         (i32.and
-         (local.get $15)
+         (i32.load offset=1060
+          (i32.const 0)
+         )
          (i32.const -2)
         )
         (i32.lt_u
@@ -728,8 +622,64 @@
         )
        )
        (then
+        (i32.store offset=1068
+         (i32.const 0)
+         (local.get $9)
+        )
+        (i32.store offset=1072
+         (i32.const 0)
+         (local.get $10)
+        )
+        (i32.store offset=1076
+         (i32.const 0)
+         (local.get $11)
+        )
+        (i32.store offset=1080
+         (i32.const 0)
+         (local.get $12)
+        )
+        (i32.store offset=1084
+         (i32.const 0)
+         (local.get $13)
+        )
+        (i32.store offset=1064
+         (i32.const 0)
+         (local.get $14)
+        )
+        (i32.store offset=1060
+         (i32.const 0)
+         (local.get $15)
+        )
         (br $block1)
        )
+      )
+      (i32.store offset=1068
+       (i32.const 0)
+       (local.get $9)
+      )
+      (i32.store offset=1072
+       (i32.const 0)
+       (local.get $10)
+      )
+      (i32.store offset=1076
+       (i32.const 0)
+       (local.get $11)
+      )
+      (i32.store offset=1080
+       (i32.const 0)
+       (local.get $12)
+      )
+      (i32.store offset=1084
+       (i32.const 0)
+       (local.get $13)
+      )
+      (i32.store offset=1064
+       (i32.const 0)
+       (local.get $14)
+      )
+      (i32.store offset=1060
+       (i32.const 0)
+       (local.get $15)
       )
       (br $block2)
      )
@@ -766,116 +716,86 @@
       )
      )
      (local.set $22
-      (if (result i32)
-       (i32.and
-        (i32.eq
-         (i32.and
-          (local.tee $20
-           (i32.load offset=1048576
-            (i32.shl
-             (i32.shr_u
-              (local.get $19)
-              (i32.const 12)
+      (block $block11 (result i32)
+       (block $block10
+        (br_if $block10
+         (i32.ne
+          (i32.and
+           (local.tee $20
+            (i32.load offset=1048576
+             (i32.shl
+              (i32.shr_u
+               (local.get $19)
+               (i32.const 12)
+              )
+              (i32.const 2)
              )
-             (i32.const 2)
             )
            )
+           (i32.const 17)
           )
-          (i32.const 17)
+          (i32.const 1)
          )
-         (i32.const 1)
         )
-        (i32.le_u
-         (i32.and
-          (local.get $19)
-          (i32.const 4095)
-         )
-         (i32.const 4092)
-        )
-       )
-       (then
-        (i32.load offset=16777216
-         (i32.or
-          (i32.and
-           (local.get $20)
-           (i32.const -4096)
-          )
+        (br_if $block10
+         (i32.gt_u
           (i32.and
            (local.get $19)
            (i32.const 4095)
           )
+          (i32.const 4092)
+         )
+        )
+        (br $block11
+         (i32.load offset=16777216
+          (i32.or
+           (i32.and
+            (local.get $20)
+            (i32.const -4096)
+           )
+           (i32.and
+            (local.get $19)
+            (i32.const 4095)
+           )
+          )
          )
         )
        )
-       (else
-        (i32.store offset=1024
-         (i32.const 0)
-         (local.get $1)
+       (i32.store offset=1024
+        (i32.const 0)
+        (local.get $1)
+       )
+       (i32.store offset=1028
+        (i32.const 0)
+        (local.get $2)
+       )
+       (i32.store offset=1032
+        (i32.const 0)
+        (local.get $3)
+       )
+       (i32.store offset=1048
+        (i32.const 0)
+        (local.get $7)
+       )
+       (i32.store offset=1056
+        (i32.const 0)
+        (i32.const 1048603)
+       )
+       (i32.store offset=1412
+        (i32.const 0)
+        (i32.const 1048601)
+       )
+       (i32.store offset=1456
+        (i32.const 0)
+        (i32.add
+         (local.get $0)
+         (i32.const 3)
         )
-        (i32.store offset=1028
-         (i32.const 0)
-         (local.get $2)
-        )
-        (i32.store offset=1032
-         (i32.const 0)
-         (local.get $3)
-        )
-        (i32.store offset=1048
-         (i32.const 0)
-         (local.get $7)
-        )
-        (i32.store offset=1068
-         (i32.const 0)
-         (local.get $9)
-        )
-        (i32.store offset=1072
-         (i32.const 0)
-         (local.get $10)
-        )
-        (i32.store offset=1076
-         (i32.const 0)
-         (local.get $11)
-        )
-        (i32.store offset=1080
-         (i32.const 0)
-         (local.get $12)
-        )
-        (i32.store offset=1084
-         (i32.const 0)
-         (local.get $13)
-        )
-        (i32.store offset=1064
-         (i32.const 0)
-         (local.get $14)
-        )
-        (i32.store offset=1060
-         (i32.const 0)
-         (local.get $15)
-        )
-        (i32.store offset=1088
-         (i32.const 0)
-         (local.get $25)
-        )
-        (i32.store offset=1056
-         (i32.const 0)
-         (i32.const 1048603)
-        )
-        (i32.store offset=1412
-         (i32.const 0)
-         (i32.const 1048601)
-        )
-        (i32.store offset=1456
-         (i32.const 0)
-         (i32.add
-          (local.get $0)
-          (i32.const 3)
-         )
-        )
-        (call $fimport$0
-         (i32.const 2)
-         (local.get $19)
-         (i32.const 0)
-        )
+       )
+       (call $fimport$0
+        (i32.const 2)
+        (local.get $19)
+        (i32.const 0)
        )
       )
      )
@@ -960,7 +880,9 @@
      (local.set $15
       (i32.or
        (i32.and
-        (local.get $15)
+        (i32.load offset=1060
+         (i32.const 0)
+        )
         (i32.const -2)
        )
        (i32.lt_u
@@ -997,11 +919,67 @@
        )
       )
       (then
+       (i32.store offset=1068
+        (i32.const 0)
+        (local.get $9)
+       )
+       (i32.store offset=1072
+        (i32.const 0)
+        (local.get $10)
+       )
+       (i32.store offset=1076
+        (i32.const 0)
+        (local.get $11)
+       )
+       (i32.store offset=1080
+        (i32.const 0)
+        (local.get $12)
+       )
+       (i32.store offset=1084
+        (i32.const 0)
+        (local.get $13)
+       )
+       (i32.store offset=1064
+        (i32.const 0)
+        (local.get $14)
+       )
+       (i32.store offset=1060
+        (i32.const 0)
+        (local.get $15)
+       )
        (local.set $16
         (i32.const 1)
        )
        (br $label)
       )
+     )
+     (i32.store offset=1068
+      (i32.const 0)
+      (local.get $9)
+     )
+     (i32.store offset=1072
+      (i32.const 0)
+      (local.get $10)
+     )
+     (i32.store offset=1076
+      (i32.const 0)
+      (local.get $11)
+     )
+     (i32.store offset=1080
+      (i32.const 0)
+      (local.get $12)
+     )
+     (i32.store offset=1084
+      (i32.const 0)
+      (local.get $13)
+     )
+     (i32.store offset=1064
+      (i32.const 0)
+      (local.get $14)
+     )
+     (i32.store offset=1060
+      (i32.const 0)
+      (local.get $15)
      )
     )
     (if
@@ -1039,39 +1017,57 @@
     (local.set $24
      (if (result i32)
       (i32.and
-       (local.get $14)
+       (i32.load offset=1064
+        (i32.const 0)
+       )
        (i32.const 1)
       )
       (then
        (local.set $26
         (i32.shl
          (select
-          (local.get $11)
-          (local.get $13)
+          (i32.load offset=1076
+           (i32.const 0)
+          )
+          (i32.load offset=1084
+           (i32.const 0)
+          )
           (i32.and
-           (local.get $9)
+           (i32.load offset=1068
+            (i32.const 0)
+           )
            (i32.const 2)
           )
          )
          (i32.sub
           (i32.const 32)
-          (local.get $10)
+          (i32.load offset=1072
+           (i32.const 0)
+          )
          )
         )
        )
        (local.set $27
         (i32.shl
          (select
-          (local.get $12)
-          (local.get $11)
+          (i32.load offset=1080
+           (i32.const 0)
+          )
+          (i32.load offset=1076
+           (i32.const 0)
+          )
           (i32.and
-           (local.get $9)
+           (i32.load offset=1068
+            (i32.const 0)
+           )
            (i32.const 2)
           )
          )
          (i32.sub
           (i32.const 32)
-          (local.get $10)
+          (i32.load offset=1072
+           (i32.const 0)
+          )
          )
         )
        )
@@ -1086,16 +1082,22 @@
           (local.get $27)
          )
          (select
-          (local.get $25)
+          (i32.load offset=1088
+           (i32.const 0)
+          )
           (i32.const 0)
           (i32.and
-           (local.get $9)
+           (i32.load offset=1068
+            (i32.const 0)
+           )
            (i32.const 1)
           )
          )
         )
         (i32.lt_u
-         (local.get $9)
+         (i32.load offset=1068
+          (i32.const 0)
+         )
          (i32.const 4)
         )
        )
@@ -1103,7 +1105,9 @@
       (else
        (i32.and
         (i32.shr_u
-         (local.get $15)
+         (i32.load offset=1060
+          (i32.const 0)
+         )
          (i32.const 0)
         )
         (i32.const 1)
@@ -1156,6 +1160,34 @@
     (local.set $17
      (local.get $21)
     )
+    (i32.store offset=1068
+     (i32.const 0)
+     (local.get $9)
+    )
+    (i32.store offset=1072
+     (i32.const 0)
+     (local.get $10)
+    )
+    (i32.store offset=1076
+     (i32.const 0)
+     (local.get $11)
+    )
+    (i32.store offset=1080
+     (i32.const 0)
+     (local.get $12)
+    )
+    (i32.store offset=1084
+     (i32.const 0)
+     (local.get $13)
+    )
+    (i32.store offset=1064
+     (i32.const 0)
+     (local.get $14)
+    )
+    (i32.store offset=1088
+     (i32.const 0)
+     (local.get $25)
+    )
     (local.set $18
      (i32.const 0)
     )
@@ -1177,38 +1209,6 @@
   (i32.store offset=1048
    (i32.const 0)
    (local.get $7)
-  )
-  (i32.store offset=1068
-   (i32.const 0)
-   (local.get $9)
-  )
-  (i32.store offset=1072
-   (i32.const 0)
-   (local.get $10)
-  )
-  (i32.store offset=1076
-   (i32.const 0)
-   (local.get $11)
-  )
-  (i32.store offset=1080
-   (i32.const 0)
-   (local.get $12)
-  )
-  (i32.store offset=1084
-   (i32.const 0)
-   (local.get $13)
-  )
-  (i32.store offset=1064
-   (i32.const 0)
-   (local.get $14)
-  )
-  (i32.store offset=1060
-   (i32.const 0)
-   (local.get $15)
-  )
-  (i32.store offset=1088
-   (i32.const 0)
-   (local.get $25)
   )
   (i32.store offset=1056
    (i32.const 0)

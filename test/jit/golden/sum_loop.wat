@@ -87,46 +87,6 @@
     (i32.const 0)
    )
   )
-  (local.set $9
-   (i32.load offset=1068
-    (i32.const 0)
-   )
-  )
-  (local.set $10
-   (i32.load offset=1072
-    (i32.const 0)
-   )
-  )
-  (local.set $11
-   (i32.load offset=1076
-    (i32.const 0)
-   )
-  )
-  (local.set $12
-   (i32.load offset=1080
-    (i32.const 0)
-   )
-  )
-  (local.set $13
-   (i32.load offset=1084
-    (i32.const 0)
-   )
-  )
-  (local.set $14
-   (i32.load offset=1064
-    (i32.const 0)
-   )
-  )
-  (local.set $15
-   (i32.load offset=1060
-    (i32.const 0)
-   )
-  )
-  (local.set $25
-   (i32.load offset=1088
-    (i32.const 0)
-   )
-  )
   (block $block4
    (loop $label
     (block $block3
@@ -247,7 +207,9 @@
        (local.set $15
         (i32.or
          (i32.and
-          (local.get $15)
+          (i32.load offset=1060
+           (i32.const 0)
+          )
           (i32.const -2)
          )
          (i32.lt_u
@@ -284,8 +246,64 @@
          )
         )
         (then
+         (i32.store offset=1068
+          (i32.const 0)
+          (local.get $9)
+         )
+         (i32.store offset=1072
+          (i32.const 0)
+          (local.get $10)
+         )
+         (i32.store offset=1076
+          (i32.const 0)
+          (local.get $11)
+         )
+         (i32.store offset=1080
+          (i32.const 0)
+          (local.get $12)
+         )
+         (i32.store offset=1084
+          (i32.const 0)
+          (local.get $13)
+         )
+         (i32.store offset=1064
+          (i32.const 0)
+          (local.get $14)
+         )
+         (i32.store offset=1060
+          (i32.const 0)
+          (local.get $15)
+         )
          (br $block1)
         )
+       )
+       (i32.store offset=1068
+        (i32.const 0)
+        (local.get $9)
+       )
+       (i32.store offset=1072
+        (i32.const 0)
+        (local.get $10)
+       )
+       (i32.store offset=1076
+        (i32.const 0)
+        (local.get $11)
+       )
+       (i32.store offset=1080
+        (i32.const 0)
+        (local.get $12)
+       )
+       (i32.store offset=1084
+        (i32.const 0)
+        (local.get $13)
+       )
+       (i32.store offset=1064
+        (i32.const 0)
+        (local.get $14)
+       )
+       (i32.store offset=1060
+        (i32.const 0)
+        (local.get $15)
        )
        (br $block2)
       )
@@ -366,7 +384,9 @@
       (local.set $15
        (i32.or
         (i32.and
-         (local.get $15)
+         (i32.load offset=1060
+          (i32.const 0)
+         )
          (i32.const -2)
         )
         (i32.lt_u
@@ -403,11 +423,67 @@
         )
        )
        (then
+        (i32.store offset=1068
+         (i32.const 0)
+         (local.get $9)
+        )
+        (i32.store offset=1072
+         (i32.const 0)
+         (local.get $10)
+        )
+        (i32.store offset=1076
+         (i32.const 0)
+         (local.get $11)
+        )
+        (i32.store offset=1080
+         (i32.const 0)
+         (local.get $12)
+        )
+        (i32.store offset=1084
+         (i32.const 0)
+         (local.get $13)
+        )
+        (i32.store offset=1064
+         (i32.const 0)
+         (local.get $14)
+        )
+        (i32.store offset=1060
+         (i32.const 0)
+         (local.get $15)
+        )
         (local.set $16
          (i32.const 1)
         )
         (br $label)
        )
+      )
+      (i32.store offset=1068
+       (i32.const 0)
+       (local.get $9)
+      )
+      (i32.store offset=1072
+       (i32.const 0)
+       (local.get $10)
+      )
+      (i32.store offset=1076
+       (i32.const 0)
+       (local.get $11)
+      )
+      (i32.store offset=1080
+       (i32.const 0)
+       (local.get $12)
+      )
+      (i32.store offset=1084
+       (i32.const 0)
+       (local.get $13)
+      )
+      (i32.store offset=1064
+       (i32.const 0)
+       (local.get $14)
+      )
+      (i32.store offset=1060
+       (i32.const 0)
+       (local.get $15)
       )
      )
      (if
@@ -468,38 +544,6 @@
       (i32.const 0)
       (local.get $8)
      )
-     (i32.store offset=1068
-      (i32.const 0)
-      (local.get $9)
-     )
-     (i32.store offset=1072
-      (i32.const 0)
-      (local.get $10)
-     )
-     (i32.store offset=1076
-      (i32.const 0)
-      (local.get $11)
-     )
-     (i32.store offset=1080
-      (i32.const 0)
-      (local.get $12)
-     )
-     (i32.store offset=1084
-      (i32.const 0)
-      (local.get $13)
-     )
-     (i32.store offset=1064
-      (i32.const 0)
-      (local.get $14)
-     )
-     (i32.store offset=1060
-      (i32.const 0)
-      (local.get $15)
-     )
-     (i32.store offset=1088
-      (i32.const 0)
-      (local.get $25)
-     )
      (i32.store offset=1056
       (i32.const 0)
       (i32.const 1048588)
@@ -555,46 +599,6 @@
      )
      (local.set $8
       (i32.load offset=1052
-       (i32.const 0)
-      )
-     )
-     (local.set $9
-      (i32.load offset=1068
-       (i32.const 0)
-      )
-     )
-     (local.set $10
-      (i32.load offset=1072
-       (i32.const 0)
-      )
-     )
-     (local.set $11
-      (i32.load offset=1076
-       (i32.const 0)
-      )
-     )
-     (local.set $12
-      (i32.load offset=1080
-       (i32.const 0)
-      )
-     )
-     (local.set $13
-      (i32.load offset=1084
-       (i32.const 0)
-      )
-     )
-     (local.set $14
-      (i32.load offset=1064
-       (i32.const 0)
-      )
-     )
-     (local.set $15
-      (i32.load offset=1060
-       (i32.const 0)
-      )
-     )
-     (local.set $25
-      (i32.load offset=1088
        (i32.const 0)
       )
      )
@@ -692,38 +696,6 @@
   (i32.store offset=1052
    (i32.const 0)
    (local.get $8)
-  )
-  (i32.store offset=1068
-   (i32.const 0)
-   (local.get $9)
-  )
-  (i32.store offset=1072
-   (i32.const 0)
-   (local.get $10)
-  )
-  (i32.store offset=1076
-   (i32.const 0)
-   (local.get $11)
-  )
-  (i32.store offset=1080
-   (i32.const 0)
-   (local.get $12)
-  )
-  (i32.store offset=1084
-   (i32.const 0)
-   (local.get $13)
-  )
-  (i32.store offset=1064
-   (i32.const 0)
-   (local.get $14)
-  )
-  (i32.store offset=1060
-   (i32.const 0)
-   (local.get $15)
-  )
-  (i32.store offset=1088
-   (i32.const 0)
-   (local.get $25)
   )
   (i32.store offset=1056
    (i32.const 0)
