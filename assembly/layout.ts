@@ -94,6 +94,7 @@ export const JIT_CODE_WRITES = 0x5b8; // bumped by every write to a page holding
 // might no longer lead to the same translated code: a write into translated code, a table slot
 // given back (jit/entry_cache.ts; TLB changes it checks itself).
 export const JIT_ENTRY_EPOCH = 0x5bc;
+export const JIT_SEGMENTS = 0x5b4; // which segments units may use as they are (jit/segment_state.ts)
 // Decoded-instruction record: the decoder fills it, the interpreter (and later the translator and
 // disassembler) read it.
 export const DEC_OPCODE = 0x600; // 0x000-0x0ff one-byte, 0x100-0x1ff 0F two-byte

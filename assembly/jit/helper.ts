@@ -14,6 +14,7 @@ import {
 import { decode, nextEip } from "../cpu/decoder";
 import { execute } from "../cpu/interpreter";
 import { REG_EIP } from "../layout";
+import { updateSegmentState } from "./segment_state";
 
 export function jitHelper(op: u32, a: u32, b: u32): u32 {
   if (op == HELPER_TEST_CONDITION) return testCondition(a) ? 1 : 0;
@@ -31,6 +32,7 @@ export function jitHelper(op: u32, a: u32, b: u32): u32 {
     decode();
     store<u32>(REG_EIP, nextEip);
     execute();
+    updateSegmentState(); // (for the units this one chains to)
   } else if (op == HELPER_WRITE8) physWrite8(translate(a, true, user), b);
   else if (op == HELPER_WRITE16) writeLinear16Slow(a, b, user);
   else writeLinear32Slow(a, b, user); // HELPER_WRITE32

@@ -6,9 +6,9 @@
 import {
   REG_EIP, INSTRUCTION_START, DEC_OPCODE, DEC_PREFIXES, DEC_MOD, DEC_REG, DEC_RM, DEC_IMM, DEC_SEGMENT, DEC_EA_BASE,
   DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, ZERO_WORD, REGS, JIT_SCAN,
-  SEG_SS, SEG_CS, SEG_ACCESS, SEG_LIMIT, SEG_BASE, ATTENTION, JIT_OUTPUT,
+  SEG_SS, ATTENTION, JIT_OUTPUT, JIT_SEGMENTS,
 } from "../layout";
-import { ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN, ACC_DB } from "../cpu/state";
+import { flatBit, zeroBasedBit, CS_REACHES_4G, STACK_32 } from "./segment_state";
 import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
 import { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, sizeMask } from "../cpu/alu";
 import { decode, nextEip } from "../cpu/decoder";
@@ -715,31 +715,15 @@ function emitAttentionCheckAfter(): void {
 // limit, readable and writable; ES, SS and DS also based at 0, so addresses skip the base: FS
 // and GS keep theirs, per-CPU and thread data) and, if it uses the stack, SS is 32-bit.
 function emitSegmentGuard(): void {
-  emitLoadField(SEG_LIMIT + (SEG_CS << 2));
-  emitConst(-1);
-  emit8(W.OP_I32_NE);
+  let required = CS_REACHES_4G;
   for (let seg: u32 = 0; seg < 6; seg++) {
     if ((segmentsUsed & (1 << seg)) == 0) continue;
-    emitLoadField(SEG_ACCESS + (seg << 2));
-    emitConst(ACC_UNUSABLE | ACC_NO_READ | ACC_NO_WRITE | ACC_EXPAND_DOWN);
-    emit8(W.OP_I32_AND);
-    emitLoadField(SEG_LIMIT + (seg << 2));
-    emitConst(-1);
-    emit8(W.OP_I32_NE);
-    emit8(W.OP_I32_OR);
-    emit8(W.OP_I32_OR);
-    if (zeroBased(seg)) {
-      emitLoadField(SEG_BASE + (seg << 2));
-      emit8(W.OP_I32_OR);
-    }
+    required |= flatBit(seg);
+    if (zeroBased(seg)) required |= zeroBasedBit(seg);
   }
-  if (stackUsed) {
-    emitLoadField(SEG_ACCESS + (SEG_SS << 2));
-    emitConst(ACC_DB);
-    emit8(W.OP_I32_AND);
-    emit8(W.OP_I32_EQZ);
-    emit8(W.OP_I32_OR);
-  }
+  if (stackUsed) required |= STACK_32;
+  emitLoadField(JIT_SEGMENTS); emitConst(required); emit8(W.OP_I32_AND);
+  emitConst(required); emit8(W.OP_I32_NE);
   emit8(W.OP_IF); emit8(W.BLOCK_VOID);
   emitGet(L_BUDGET);
   emit8(W.OP_RETURN);

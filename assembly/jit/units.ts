@@ -21,6 +21,7 @@ import { translateUnit, coveredStart, coveredEnd } from "./translate";
 import { writeModule } from "./module_writer";
 import { patchU32 } from "./wasm_writer";
 import { cachedSlot, cacheEntry, clearEntryCache, bumpEntryEpoch } from "./entry_cache";
+import { updateSegmentState } from "./segment_state";
 
 // Entries into an entry point before it is translated; 0 turns translation off.
 let threshold: u32 = 0;
@@ -128,6 +129,7 @@ export function jitEnter(budget: i32): i32 {
     // (Only units: generated code chains to them.)
     cacheEntry(eip, segBase(SEG_CS), mode, foundPhysical, slot);
   }
+  updateSegmentState();
   const left = call_indirect<i32>(<u32>slot, budget);
   if (left > 0 || left == 0) store<u64>(STAT_JIT_TRANSLATED, load<u64>(STAT_JIT_TRANSLATED) + <u64>(budget - left));
   return left;

@@ -35,32 +35,14 @@
   (local $26 i32)
   (local $27 i32)
   (if
-   (i32.or
-    (i32.or
-     (i32.ne
-      (i32.load offset=1220
-       (i32.const 0)
-      )
-      (i32.const -1)
+   (i32.ne
+    (i32.and
+     (i32.load offset=1460
+      (i32.const 0)
      )
-     (i32.or
-      (i32.and
-       (i32.load offset=1260
-        (i32.const 0)
-       )
-       (i32.const 983040)
-      )
-      (i32.ne
-       (i32.load offset=1228
-        (i32.const 0)
-       )
-       (i32.const -1)
-      )
-     )
+     (i32.const 67592)
     )
-    (i32.load offset=1196
-     (i32.const 0)
-    )
+    (i32.const 67592)
    )
    (then
     (return

@@ -36,10 +36,13 @@
   (local $27 i32)
   (if
    (i32.ne
-    (i32.load offset=1220
-     (i32.const 0)
+    (i32.and
+     (i32.load offset=1460
+      (i32.const 0)
+     )
+     (i32.const 65536)
     )
-    (i32.const -1)
+    (i32.const 65536)
    )
    (then
     (return
