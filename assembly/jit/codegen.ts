@@ -52,6 +52,7 @@ export const HELPER_WRITE16: u32 = 4;
 export const HELPER_WRITE32: u32 = 5;
 export const HELPER_TEST_CONDITION: u32 = 6;
 export const HELPER_INTERPRET: u32 = 7; // run the instruction at REG_EIP in the interpreter
+export const HELPER_FLAGS_IMAGE: u32 = 8; // EFLAGS as PUSHF stores it
 
 // Where the instruction being translated stands, for precise state on slow paths and exits.
 export let instructionEip: u32 = 0;
@@ -357,6 +358,26 @@ export function emitCallout(): void {
   close();
 }
 
+/**
+ * On a path where the translation does not apply (a DIV that raises #DE, say): the interpreter
+ * runs the current instruction from the state block and the unit leaves for wherever that went.
+ * Ends the path, so the translator's own state for the other paths is untouched.
+ */
+export function emitInterpretAndLeave(): void {
+  W.markLocalUse(ALL_REGS, ALL_REGS);
+  emitSpill();
+  emitConst(0); emitConst(instructionEip); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
+  emitConst(0); emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitMemory(W.OP_I32_STORE, 2, JIT_FAULT_BUDGET);
+  emitConst(HELPER_INTERPRET); emitConst(0); emitConst(0);
+  emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
+  emit8(W.OP_DROP);
+  emitLoadState(); // (the exit stores the registers back; the flags are in the state block already)
+  if (budgetRefund != 0) { emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitSet(L_BUDGET); }
+  emitLoadField(REG_EIP); emitSet(L_EXIT_EIP);
+  emitConst(EXIT_SLOW_PATH); emitSet(L_EXIT_CAUSE);
+  emitBr(W.OP_BR, nesting + 1);
+}
+
 // ---- Memory -----------------------------------------------------------------------------------
 
 /** Segments a unit's guard requires to be based at 0 (translate.ts emitSegmentGuard). */
@@ -472,15 +493,29 @@ export function emitSetFlagsWithCarry(add: bool, size: u32): void {
 }
 
 /**
- * ROL/ROR: CF and OF (bits 0 and 11 of L_T) set explicitly, the other flags left as they were
- * (alu.ts setFlagBits).
+ * Arithmetic flags `bits` set explicitly from the same bits of L_T, the others left as they
+ * were (alu.ts setFlagBits): CF and OF for ROL/ROR, CF for BT.
  */
-export function emitSetCarryOverflow(): void {
-  emitGetFlag(L_EFLAGS); emitConst(~(FLAG_CF | FLAG_OF)); emit8(W.OP_I32_AND);
+export function emitSetFlagBits(bits: u32): void {
+  emitGetFlag(L_EFLAGS); emitConst(~bits); emit8(W.OP_I32_AND);
   emitGet(L_T); emit8(W.OP_I32_OR);
   emitSetFlag(L_EFLAGS);
-  emitGetFlag(L_FLAGS_MASK); emitConst(~(FLAG_CF | FLAG_OF)); emit8(W.OP_I32_AND); emitSetFlag(L_FLAGS_MASK);
+  emitGetFlag(L_FLAGS_MASK); emitConst(~bits); emit8(W.OP_I32_AND); emitSetFlag(L_FLAGS_MASK);
   knownKind = KNOWN_NONE;
+}
+
+/** EFLAGS bits that are never lazy (IF, DF) cleared and set: CLI, CLD, STD. */
+export function emitChangeSystemFlags(clear: u32, set: u32): void {
+  emitGetFlag(L_EFLAGS); emitConst(~clear); emit8(W.OP_I32_AND);
+  if (set != 0) { emitConst(set); emit8(W.OP_I32_OR); }
+  emitSetFlag(L_EFLAGS);
+}
+
+/** Push EFLAGS as PUSHF stores it (the helper computes the lazy flags; the record stays as it is). */
+export function emitFlagsImage(): void {
+  emitFlushFlags();
+  emitConst(HELPER_FLAGS_IMAGE); emitConst(0); emitConst(0);
+  emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
 }
 
 /** INC/DEC: CF is materialised into EFLAGS and kept; the rest is lazy. */

@@ -1,15 +1,17 @@
 // The one function generated code imports: memory accesses that miss the inline TLB fast path,
-// and flag questions the translator could not answer at compile time. A slow path may raise a
-// guest exception; the generated code has made the state precise before calling.
+// flag questions the translator could not answer at compile time (and EFLAGS for PUSHF), and
+// instructions it leaves to the interpreter. A slow path may raise a guest exception; the
+// generated code has made the state precise before calling.
 import { CPL, JIT_FAULT_BUDGET, JIT_CODE_WRITES, ATTENTION } from "../layout";
 import { translate } from "../mmu/paging";
 import { physRead8, physWrite8 } from "../mmu/physical";
 import { readLinear16Slow, readLinear32Slow, writeLinear16Slow, writeLinear32Slow } from "../mmu/linear";
-import { testCondition } from "../cpu/flags";
+import { testCondition, peekFlags } from "../cpu/flags";
+import { FLAG_VM, FLAG_RF } from "../cpu/state";
 import { setBudgetLeft } from "../cpu/run";
 import {
   HELPER_READ8, HELPER_READ16, HELPER_READ32, HELPER_WRITE8, HELPER_WRITE16,
-  HELPER_TEST_CONDITION, HELPER_INTERPRET,
+  HELPER_TEST_CONDITION, HELPER_INTERPRET, HELPER_FLAGS_IMAGE,
 } from "./codegen";
 import { decode, nextEip } from "../cpu/decoder";
 import { execute } from "../cpu/interpreter";
@@ -18,6 +20,7 @@ import { updateSegmentState } from "./segment_state";
 
 export function jitHelper(op: u32, a: u32, b: u32): u32 {
   if (op == HELPER_TEST_CONDITION) return testCondition(a) ? 1 : 0;
+  if (op == HELPER_FLAGS_IMAGE) return peekFlags() & ~(FLAG_VM | FLAG_RF); // (SDM vol. 2, PUSHF)
   const user = load<u32>(CPL) == 3;
   // If the access faults, the run loop goes on from here with the budget as of this instruction.
   setBudgetLeft(load<i32>(JIT_FAULT_BUDGET));

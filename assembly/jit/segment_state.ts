@@ -1,8 +1,8 @@
-// The segment state a unit's guard checks, as one word of bits, so the guard is a load and a
-// compare instead of loading every segment it uses. The run loop recomputes the word before it
+// The segment state (and privilege) a unit's guard checks, as one word of bits, so the guard is
+// a load and a compare instead of loading every segment it uses. The run loop recomputes the word before it
 // enters a unit and the helper after each instruction it interprets for one; nothing else can
 // change a segment while units run (segment loads, far transfers and mode changes end units).
-import { JIT_SEGMENTS, SEG_CS, SEG_SS } from "../layout";
+import { JIT_SEGMENTS, SEG_CS, SEG_SS, CPL } from "../layout";
 import { segAccess, segBase, segLimit, ACC_DB, ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN } from "../cpu/state";
 
 /** Bit of segment `seg`: usable, readable, writable and expand-up, with a 4 GiB limit. */
@@ -13,6 +13,8 @@ import { segAccess, segBase, segLimit, ACC_DB, ACC_UNUSABLE, ACC_NO_READ, ACC_NO
 export const CS_REACHES_4G: u32 = 1 << 16;
 /** SS is a 32-bit stack (ESP, not SP). */
 export const STACK_32: u32 = 1 << 17;
+/** CPL is 0, so CLI cannot fault. */
+export const CPL_0: u32 = 1 << 18;
 
 export function updateSegmentState(): void {
   let state: u32 = 0;
@@ -24,5 +26,6 @@ export function updateSegmentState(): void {
   }
   if (segLimit(SEG_CS) == 0xffffffff) state |= CS_REACHES_4G;
   if ((segAccess(SEG_SS) & ACC_DB) != 0) state |= STACK_32;
+  if (load<u32>(CPL) == 0) state |= CPL_0;
   store<u32>(JIT_SEGMENTS, state);
 }

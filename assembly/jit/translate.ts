@@ -8,7 +8,8 @@ import {
   DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, ZERO_WORD, REGS, JIT_SCAN,
   SEG_SS, ATTENTION, JIT_OUTPUT, JIT_SEGMENTS,
 } from "../layout";
-import { flatBit, zeroBasedBit, CS_REACHES_4G, STACK_32 } from "./segment_state";
+import { flatBit, zeroBasedBit, CS_REACHES_4G, STACK_32, CPL_0 } from "./segment_state";
+import { FLAG_CF, FLAG_OF, FLAG_DF, FLAG_IF } from "../cpu/state";
 import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
 import { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, sizeMask } from "../cpu/alu";
 import { decode, nextEip } from "../cpu/decoder";
@@ -22,8 +23,8 @@ import {
   EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitExit, emitExitToStack, emitGoToBlock,
   emitAttentionCheck, emitCallout, emitUnitExit, emitLinearFromOffset, zeroBased, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
   forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, writesMemory, emitSetFlagsExplicit,
-  emitSetFlagsWithCarry, emitSetCarryOverflow, emitCarry, setStateMasks, emitFlushFlags, resetFlagLocals, emitCacheFlags,
-  markFlagsSet,
+  emitSetFlagsWithCarry, emitCarry, setStateMasks, emitFlushFlags, resetFlagLocals, emitCacheFlags,
+  markFlagsSet, emitSetFlagBits, emitChangeSystemFlags, emitFlagsImage, emitInterpretAndLeave, userMode,
 } from "./codegen";
 
 const MAX_BLOCKS: u32 = 32;
@@ -51,6 +52,7 @@ let hostBase: usize = 0;
 // Segments the unit addresses (bit per segment register) and whether it uses the stack.
 let segmentsUsed: u32 = 0;
 let stackUsed: bool = false;
+let privileged = false; // has instructions that need CPL 0
 
 function findBlock(eip: u32): i32 {
   for (let i: u32 = 0; i < blocks; i++) if (blockStart(i) == eip) return <i32>i;
@@ -114,7 +116,8 @@ function classify(eip: u32): u32 {
   const usesModrm = (attrs & ATTR_MODRM) != 0;
   if ((attrs & ATTR_MEM_ONLY) != 0 && registerForm) return NOT_IN_UNIT;
   if (lock && ((attrs & ATTR_LOCKABLE) == 0 || !usesModrm || registerForm)) return NOT_IN_UNIT;
-  if (!otherPrefix && !lock) {
+  // LOCK changes nothing for one CPU: a lockable instruction that allows it runs as without.
+  if (!otherPrefix) {
     if (!rep && (operandSize16 ? nativelyTranslated16(op, reg, registerForm) : nativelyTranslated(op, reg, registerForm))) return NATIVE;
     if (rep && !operandSize16 && op == 0x90) return NATIVE; // PAUSE: a NOP here
   }
@@ -127,8 +130,10 @@ function classify(eip: u32): u32 {
 function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
   if (op >= 0x100) {
     const second = op & 0xff;
-    return (second >= 0x40 && second <= 0x4f) || (second >= 0x80 && second <= 0x9f) ||
-      second == 0xaf || second == 0xb6 || second == 0xb7 || second == 0xbe || second == 0xbf;
+    if (second == 0xa3 || second == 0xab || second == 0xb3 || second == 0xbb) return registerForm; // BT BTS BTR BTC r, r
+    if (second == 0xba) return reg >= 4; // BT BTS BTR BTC, imm8
+    return (second >= 0x40 && second <= 0x4f) || (second >= 0x80 && second <= 0x9f) || second == 0xa4 || second == 0xac ||
+      second == 0xaf || second == 0xb1 || second == 0xb6 || second == 0xb7 || second == 0xbe || second == 0xbf;
   }
   if (op < 0x40) return (op & 7) < 6; // ALU
   if (op < 0x60) return true; // INC, DEC, PUSH, POP r32
@@ -139,14 +144,15 @@ function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
   switch (op) {
     case 0x68: case 0x69: case 0x6a: case 0x6b: case 0x84: case 0x85: case 0x87: case 0xa0: case 0xa1:
     case 0xa2: case 0xa3: case 0xa8: case 0xa9: case 0xc2: case 0xc3: case 0xc9: case 0xe8: case 0xe9:
-    case 0xeb: return true;
+    case 0xeb: case 0x9c: case 0xfc: case 0xfd: return true;
+    case 0xfa: return !userMode; // CLI (the guard requires CPL 0)
     case 0x80: case 0x81: case 0x83: return true;
     case 0xc1: case 0xd1: return reg != 2 && reg != 3 && reg != 6; // ROL ROR SHL SHR SAR
     case 0xd3: return registerForm && (reg == 4 || reg == 5 || reg == 7); // SHL SHR SAR r32, CL
     case 0x8d: return !registerForm;
     case 0xc6: case 0xc7: return reg == 0;
     case 0xf6: return reg == 0;
-    case 0xf7: return reg == 0 || reg == 2 || reg == 3 || reg == 4 || reg == 5; // TEST NOT NEG MUL IMUL
+    case 0xf7: return reg != 1 && reg != 7; // TEST NOT NEG MUL IMUL DIV
     case 0xfe: return reg <= 1;
     case 0xff: return reg != 3 && reg != 5 && reg != 7; // INC, DEC, CALL, JMP (near, indirect), PUSH
     default: break;
@@ -185,7 +191,7 @@ function decodeAt(eip: u32): u32 {
 @inline function signedImmediate8(): u32 { return <u32><i32><i8>readField(DEC_IMM); }
 
 function usesStack(op: u32): bool {
-  return (op >= 0x50 && op <= 0x5f) || op == 0x68 || op == 0x6a || op == 0xe8 || op == 0xc2 || op == 0xc3 ||
+  return (op >= 0x50 && op <= 0x5f) || op == 0x68 || op == 0x6a || op == 0x9c || op == 0xe8 || op == 0xc2 || op == 0xc3 ||
     op == 0xc9 || (op == 0xff && (readField(DEC_REG) == 6 || readField(DEC_REG) == 2));
 }
 
@@ -217,6 +223,7 @@ function scanBlock(index: u32): void {
     const op = opcode();
     if (readField(DEC_HAS_MEMORY_OPERAND) != 0) segmentsUsed |= 1 << readField(DEC_SEGMENT);
     if (usesStack(op)) { stackUsed = true; segmentsUsed |= 1 << SEG_SS; }
+    if (op == 0xfa) privileged = true;
     eip = next;
     if (isJcc(op)) { addBlock(branchTarget(op, next)); addBlock(next); reason = END_TRANSFER; break; }
     if (op == 0xeb || op == 0xe9 || op == 0xe8) { addBlock(branchTarget(op, next)); reason = END_TRANSFER; break; }
@@ -426,6 +433,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
       }
       case 0x84: case 0x85: case 0xa8: case 0xa9: case 0xf6: case 0xf7: {
         const size: u32 = (op & 1) == 0 ? 8 : vsize;
+        if (op == 0xf7 && reg == 6) { translateDivide(); break; }
         if (op == 0xf7 && reg >= 4) { translateMultiply(reg == 5); break; }
         if (op == 0xf7 && reg != 0) { translateNotNeg(reg == 2, size); break; }
         if (op == 0xa8 || op == 0xa9) { emitGetReg(0, size); emitSet(L_A); }
@@ -435,6 +443,23 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         emitSet(L_B);
         emitAlu(ALU_AND);
         emitSetFlags(LAZY_LOGIC, size);
+        break;
+      }
+      case 0x9c: {
+        emitFlagsImage(); emitSet(L_B);
+        emitPush(L_B);
+        break;
+      }
+      case 0xfa: emitChangeSystemFlags(FLAG_IF, 0); break;
+      case 0xfc: emitChangeSystemFlags(FLAG_DF, 0); break;
+      case 0xfd: emitChangeSystemFlags(0, FLAG_DF); break;
+      case 0x1b1: translateCompareExchange(reg); break;
+      case 0x1a3: case 0x1ab: case 0x1b3: case 0x1bb: translateBitTest((op >> 3) & 3, false); break;
+      case 0x1ba: translateBitTest(reg & 3, true); break;
+      case 0x1a4: case 0x1ac: {
+        const count = immediate() & 31;
+        if (count == 0) { emitCallout(); return; } // changes nothing, but still reads and writes E
+        translateDoubleShift(op == 0x1a4, count, reg);
         break;
       }
       case 0x87: {
@@ -552,7 +577,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         if (reg <= 1) { // (32-bit only)
           translateRotate(reg == 0, count);
           emitWriteE(32, L_R);
-          emitSetCarryOverflow();
+          emitSetFlagBits(FLAG_CF | FLAG_OF);
           break;
         }
         emitConst(count); emitSet(L_B);
@@ -690,6 +715,80 @@ function translateMultiply(signed: bool): void {
   emitSetFlagsExplicit(32);
 }
 
+// DIV of EDX:EAX by a 32-bit E. A quotient that does not fit (a divisor of 0 included: EDX is
+// never below it) is #DE, which the interpreter raises.
+function translateDivide(): void {
+  prepareE();
+  emitReadE(32); emitSet(L_B);
+  emitGet(regLocal(2)); emitGet(L_B); emit8(W.OP_I32_GE_U);
+  open(W.OP_IF);
+  emitInterpretAndLeave();
+  close();
+  emitGet(regLocal(0)); emitSet(L_A);
+  emitGet(regLocal(2)); emit8(W.OP_I64_EXTEND_I32_U); emit8(W.OP_I64_CONST); emit8(32); emit8(W.OP_I64_SHL);
+  emitGet(L_A); emit8(W.OP_I64_EXTEND_I32_U); emit8(W.OP_I64_OR);
+  emitGet(L_B); emit8(W.OP_I64_EXTEND_I32_U); emit8(W.OP_I64_DIV_U);
+  emit8(W.OP_I32_WRAP_I64);
+  emitSet(regLocal(0));
+  // The remainder's low 32 bits are those of dividend - quotient * divisor, and it fits in them.
+  emitGet(L_A); emitGet(regLocal(0)); emitGet(L_B); emit8(W.OP_I32_MUL); emit8(W.OP_I32_SUB);
+  emitSet(regLocal(2));
+}
+
+// CMPXCHG E, G (32-bit): CMP EAX, E; equal: E = G; else EAX = E. Memory is written either way
+// (with its own value on failure), as on P6 (interpreter.ts compareExchange).
+function translateCompareExchange(reg: u32): void {
+  prepareE();
+  emitReadE(32); emitSet(L_B);
+  emitGet(regLocal(0)); emitSet(L_A);
+  emitAlu(ALU_CMP);
+  emitGet(regLocal(reg)); emitGet(L_B); emitGet(L_A); emitGet(L_B); emit8(W.OP_I32_EQ); emit8(W.OP_SELECT);
+  emitSet(L_T); // what E gets
+  if (!modIsRegister()) emitWrite(32, L_T); // (before EAX changes: a faulting write changes nothing)
+  emitGet(L_A); emitGet(L_B); emitGet(L_A); emitGet(L_B); emit8(W.OP_I32_EQ); emit8(W.OP_SELECT);
+  emitSet(regLocal(0));
+  if (modIsRegister()) emitSetReg(readField(DEC_RM), 32, L_T); // (after: CMPXCHG EAX, r sets EAX = r)
+  emitSetFlags(LAZY_SUB, 32);
+}
+
+// BT (0), BTS (1), BTR (2) or BTC (3) of a 32-bit E: CF = the bit, which BTS/BTR/BTC then set,
+// clear or flip. The bit offset is an immediate, or G for a register E (a memory E with a
+// register offset addresses beyond the operand, and stays a callout).
+function translateBitTest(operation: u32, immediateOffset: bool): void {
+  prepareE();
+  emitReadE(32); emitSet(L_A);
+  if (immediateOffset) emitConst(immediate() & 31); else emitGet(regLocal(readField(DEC_REG)));
+  emitSet(L_B); // (WebAssembly shifts take the count modulo 32, as BT takes the offset)
+  if (operation != 0) {
+    emitGet(L_A);
+    emitConst(1); emitGet(L_B); emit8(W.OP_I32_SHL);
+    if (operation == 2) { emitConst(-1); emit8(W.OP_I32_XOR); emit8(W.OP_I32_AND); }
+    else emit8(operation == 1 ? W.OP_I32_OR : W.OP_I32_XOR);
+    emitSet(L_R);
+    emitWriteE(32, L_R);
+  }
+  emitGet(L_A); emitGet(L_B); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
+  emitSet(L_T);
+  emitSetFlagBits(FLAG_CF);
+}
+
+// SHLD/SHRD E, G, imm8 (32-bit, count 1..31): E's bits shifted out are replaced by G's; CF is
+// the last bit out, OF whether the sign changed, SF ZF PF from the result (alu.ts doubleShift).
+function translateDoubleShift(left: bool, count: u32, reg: u32): void {
+  prepareE();
+  emitReadE(32); emitSet(L_A);
+  emitGet(L_A); emitConst(count); emit8(left ? W.OP_I32_SHL : W.OP_I32_SHR_U);
+  emitGet(regLocal(reg)); emitConst(32 - count); emit8(left ? W.OP_I32_SHR_U : W.OP_I32_SHL);
+  emit8(W.OP_I32_OR);
+  emitSet(L_R);
+  emitGet(L_A); emitConst(left ? 32 - count : count - 1); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
+  emitGet(L_A); emitGet(L_R); emit8(W.OP_I32_XOR); emitConst(31); emit8(W.OP_I32_SHR_U); emitConst(11); emit8(W.OP_I32_SHL);
+  emit8(W.OP_I32_OR);
+  emitSet(L_T);
+  emitWriteE(32, L_R);
+  emitSetFlagsExplicit(32);
+}
+
 // NOT (no flags) or NEG (flags of 0 - x) of a 16- or 32-bit E.
 function translateNotNeg(not: bool, size: u32): void {
   prepareE();
@@ -722,6 +821,7 @@ function emitSegmentGuard(): void {
     if (zeroBased(seg)) required |= zeroBasedBit(seg);
   }
   if (stackUsed) required |= STACK_32;
+  if (privileged) required |= CPL_0;
   emitLoadField(JIT_SEGMENTS); emitConst(required); emit8(W.OP_I32_AND);
   emitConst(required); emit8(W.OP_I32_NE);
   emit8(W.OP_IF); emit8(W.BLOCK_VOID);
@@ -806,12 +906,13 @@ export function translateUnit(entryEip: u32, first: u32, limit: u32, host: usize
   pageFirst = first;
   pageLimit = limit;
   hostBase = host;
+  setUserMode(user);
   if (classify(entryEip) == NOT_IN_UNIT) return 0;
   const savedEip = load<u32>(REG_EIP);
   const savedStart = load<u32>(INSTRUCTION_START);
-  setUserMode(user);
   segmentsUsed = 0;
   stackUsed = false;
+  privileged = false;
   blocks = 0;
   addBlock(entryEip);
   for (let i: u32 = 0; i < blocks; i++) scanBlock(i);
