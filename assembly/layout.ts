@@ -193,6 +193,10 @@ export const JIT_FREE_SLOTS = 0xe40000; // stack of table slots given back by dr
 export const JIT_WARM = 0xe08000; // entry points waiting to be compiled with the next batch
 export const JIT_BATCH = 0xe08100; // the entry points of the batch being compiled
 export const JIT_SLOT_LIST = 0xe08200; // the table slots for that batch, in function order
+export const JIT_BATCH_HINTS = 0xe08300; // per function of the batch, its first branch hint in JIT_HINTS
+// Offsets of the unlikely branches in the batch's function bodies (jit/wasm_writer.ts).
+export const JIT_HINTS = 0xec0000;
+export const JIT_HINTS_CAPACITY = 0x10000;
 // Entry points by EIP (jit/entry_cache.ts): direct-mapped, 32 bytes each.
 export const JIT_ENTRY_CACHE = 0xe80000;
 export const JIT_ENTRY_CACHE_ENTRIES = 0x2000;

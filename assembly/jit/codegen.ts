@@ -327,6 +327,7 @@ export function emitGoToBlock(index: u32): void {
  */
 export function emitAttentionCheck(continueAt: u32): void {
   emitLoadField(ATTENTION);
+  W.hintUnlikely();
   open(W.OP_IF);
   emitExit(continueAt, EXIT_SLOW_PATH, budgetRefund);
   close();
@@ -351,6 +352,7 @@ export function emitCallout(): void {
   emitLoadField(REG_EIP); emitConst(instructionNext); emit8(W.OP_I32_NE);
   emitLoadField(ATTENTION);
   emit8(W.OP_I32_OR);
+  W.hintUnlikely();
   open(W.OP_IF);
   if (budgetRefund != 0) { emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitSet(L_BUDGET); }
   emitLoadField(REG_EIP);
@@ -407,10 +409,10 @@ function emitSlowPathBranches(mask: u32, bytes: u32): void {
   emitMemory(W.OP_I32_LOAD, 2, TLB_BASE);
   emitTee(L_ENTRY);
   emitConst(mask); emit8(W.OP_I32_AND); emitConst(TLB_VALID); emit8(W.OP_I32_NE);
-  emitBr(W.OP_BR_IF, 0);
+  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
   if (bytes > 1) {
     emitGet(L_LINEAR); emitConst(0xfff); emit8(W.OP_I32_AND); emitConst(0x1000 - bytes); emit8(W.OP_I32_GT_U);
-    emitBr(W.OP_BR_IF, 0);
+    W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
   }
 }
 

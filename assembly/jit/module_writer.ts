@@ -5,6 +5,7 @@
 // table into every instance and updates every importer on each set, so a unit reaches the next
 // through the host's trampoline instead, the one module besides the engine that imports it.
 import { emit8, emitU32, emitBytes, reserveU32, patchU32, writePosition, setWritePosition, TYPE_I32 } from "./wasm_writer";
+import { JIT_BATCH_HINTS, JIT_HINTS } from "../layout";
 
 const SECTION_TYPE: u32 = 1;
 const SECTION_IMPORT: u32 = 2;
@@ -41,6 +42,13 @@ function emitUnitName(eip: u32): void {
     emit8(digit < 10 ? 0x30 + digit : 0x57 + digit);
   }
 }
+
+const BRANCH_HINT_SECTION = memory.data<u8>([
+  0x6d, 0x65, 0x74, 0x61, 0x64, 0x61, 0x74, 0x61, 0x2e, 0x63, 0x6f, 0x64, 0x65, 0x2e, // "metadata.code."
+  0x62, 0x72, 0x61, 0x6e, 0x63, 0x68, 0x5f, 0x68, 0x69, 0x6e, 0x74, // "branch_hint"
+]);
+
+@inline function hintsOf(unit: u32): u32 { return load<u32>(JIT_BATCH_HINTS + (<usize>unit << 2)); }
 
 function beginSection(id: u32): usize {
   emit8(id);
@@ -88,6 +96,30 @@ export function writeModule(out: usize, bodies: usize, bodiesLength: usize, coun
     emitU32(i + 2); // after the two imported functions
   }
   endSection(section);
+
+  // Branch hints go before the code they describe. Each unit's are JIT_HINTS from its entry in
+  // JIT_BATCH_HINTS to the next's.
+  if (load<u32>(JIT_BATCH_HINTS + (<usize>count << 2)) != 0) {
+    section = beginSection(SECTION_CUSTOM);
+    emitU32(25);
+    for (let i = 0; i < 25; i++) emit8(load<u8>(changetype<usize>(BRANCH_HINT_SECTION) + i));
+    let functions: u32 = 0;
+    for (let i: u32 = 0; i < count; i++) if (hintsOf(i + 1) > hintsOf(i)) functions++;
+    emitU32(functions);
+    for (let i: u32 = 0; i < count; i++) {
+      const from = hintsOf(i);
+      const to = hintsOf(i + 1);
+      if (to == from) continue;
+      emitU32(i + 2);
+      emitU32(to - from);
+      for (let h = from; h < to; h++) {
+        emitU32(load<u32>(JIT_HINTS + (<usize>h << 2)));
+        emitU32(1);
+        emit8(0); // unlikely
+      }
+    }
+    endSection(section);
+  }
 
   section = beginSection(SECTION_CODE);
   emitU32(count);

@@ -721,6 +721,7 @@ function translateDivide(): void {
   prepareE();
   emitReadE(32); emitSet(L_B);
   emitGet(regLocal(2)); emitGet(L_B); emit8(W.OP_I32_GE_U);
+  W.hintUnlikely();
   open(W.OP_IF);
   emitInterpretAndLeave();
   close();
@@ -824,6 +825,7 @@ function emitSegmentGuard(): void {
   if (privileged) required |= CPL_0;
   emitLoadField(JIT_SEGMENTS); emitConst(required); emit8(W.OP_I32_AND);
   emitConst(required); emit8(W.OP_I32_NE);
+  W.hintUnlikely();
   emit8(W.OP_IF); emit8(W.BLOCK_VOID);
   emitGet(L_BUDGET);
   emit8(W.OP_RETURN);
@@ -835,6 +837,7 @@ function emitBlockEntry(index: u32): void {
   emitLoadField(ATTENTION);
   emitGet(L_BUDGET); emitConst(count); emit8(W.OP_I32_LT_S);
   emit8(W.OP_I32_OR);
+  W.hintUnlikely();
   open(W.OP_IF);
   emitExit(blockStart(index), EXIT_BOUNDARY, 0);
   close();
@@ -921,10 +924,12 @@ export function translateUnit(entryEip: u32, first: u32, limit: u32, host: usize
   // A first pass over the blocks (into scratch space) finds which guest state the unit touches.
   setWritePosition(JIT_OUTPUT);
   W.resetLocalUse();
+  W.recordHints(false, 0);
   emitDispatch();
   setStateMasks(W.localsWritten, W.localsRead | W.localsWritten);
 
   setWritePosition(out);
+  W.recordHints(true, out);
   emitU32(1); emitU32(LOCALS); emit8(W.TYPE_I32);
   emitSegmentGuard();
   emitLoadState();
@@ -932,6 +937,7 @@ export function translateUnit(entryEip: u32, first: u32, limit: u32, host: usize
   emit8(W.OP_END); // exit block
   emitUnitExit();
   emit8(W.OP_END);
+  W.recordHints(false, 0);
 
   store<u32>(REG_EIP, savedEip);
   store<u32>(INSTRUCTION_START, savedStart);

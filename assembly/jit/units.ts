@@ -9,7 +9,7 @@
 import {
   REG_EIP, CPL, SEG_CS, JIT_UNITS, JIT_UNIT_ENTRIES, JIT_UNIT_ENTRY_BYTES, JIT_BODY, JIT_OUTPUT, JIT_FREE_SLOTS,
   JIT_FIRST_SLOT, JIT_SLOTS, STAT_JIT_UNITS, STAT_JIT_INVALIDATIONS, STAT_JIT_EVICTIONS, STAT_JIT_TRANSLATED,
-  STAT_JIT_BYTES, STAT_JIT_MODULES, GUEST_RAM, JIT_WARM, JIT_BATCH, JIT_SLOT_LIST, JIT_HOTNESS, JIT_HOTNESS_BITS,
+  STAT_JIT_BYTES, STAT_JIT_MODULES, GUEST_RAM, JIT_WARM, JIT_BATCH, JIT_BATCH_HINTS, JIT_SLOT_LIST, JIT_HOTNESS, JIT_HOTNESS_BITS,
 } from "../layout";
 import { segAccess, segBase, segLimit, ACC_DB } from "../cpu/state";
 import { windowPhysical } from "../cpu/decoder";
@@ -19,7 +19,7 @@ import { ramBytes } from "../mmu/physical";
 import { hostCompileModule } from "../host";
 import { translateUnit, coveredStart, coveredEnd } from "./translate";
 import { writeModule } from "./module_writer";
-import { patchU32 } from "./wasm_writer";
+import { patchU32, resetHints, hintCount } from "./wasm_writer";
 import { cachedSlot, cacheEntry, clearEntryCache, bumpEntryEpoch } from "./entry_cache";
 import { updateSegmentState } from "./segment_state";
 
@@ -228,6 +228,8 @@ function translate(eip: u32, physical: u32, user: bool, mode: u32): i32 {
     bump(STAT_JIT_EVICTIONS, <u32>(nextSlot - JIT_FIRST_SLOT) - freeSlots);
     jitFlush();
   }
+  resetHints();
+  store<u32>(JIT_BATCH_HINTS, 0);
   const length = translateBody(eip, physical, user, JIT_BODY);
   if (length == 0) { warmCount = 0; return UNTRANSLATABLE; }
   let bodies = length;
@@ -238,8 +240,10 @@ function translate(eip: u32, physical: u32, user: bool, mode: u32): i32 {
     const warmEip = load<u32>(warm, 4);
     if (load<u32>(warm, 8) != mode || (warmPhysical == physical && warmEip == eip)) continue;
     if (lookUp(warmPhysical, warmEip, mode) != 0 || physicalFromTlb(warmEip) != <i32>warmPhysical) continue;
+    const firstHint = hintCount;
     const bodyLength = translateBody(warmEip, warmPhysical, user, <usize>JIT_BODY + bodies);
     if (bodyLength == 0) continue;
+    store<u32>(JIT_BATCH_HINTS + (count << 2), firstHint);
     store<u32>(JIT_BATCH + (count << 3), warmPhysical);
     store<u32>(JIT_BATCH + (count << 3) + 4, warmEip);
     bodies += bodyLength;
@@ -248,6 +252,7 @@ function translate(eip: u32, physical: u32, user: bool, mode: u32): i32 {
   warmCount = 0;
   store<u32>(JIT_BATCH, physical);
   store<u32>(JIT_BATCH + 4, eip);
+  store<u32>(JIT_BATCH_HINTS + (count << 2), hintCount);
   const moduleLength = writeModule(JIT_OUTPUT, JIT_BODY, bodies, count, JIT_BATCH + 4);
   for (let i: u32 = 0; i < count; i++) store<i32>(JIT_SLOT_LIST + (i << 2), allocateSlot());
   if (!hostCompileModule(JIT_OUTPUT, <i32>moduleLength, JIT_SLOT_LIST, count)) {

@@ -1,6 +1,8 @@
 // A WebAssembly binary writer over a byte buffer in linear memory (WebAssembly core spec 1.0,
 // chapter 5). The translator writes a function body here, then frames it into a module.
 
+import { JIT_HINTS, JIT_HINTS_CAPACITY } from "../layout";
+
 let position: usize = 0;
 
 @inline export function writePosition(): usize { return position; }
@@ -46,6 +48,23 @@ export function reserveU32(): usize {
   const at = position;
   position += 5;
   return at;
+}
+
+// Branch hints (the branch-hinting proposal's metadata.code.branch_hint section): the offsets,
+// from the start of their function body, of the br_if and if instructions that almost never
+// branch (slow paths, exits), so the engine can lay that code out of the hot path.
+let hintBodyStart: usize = 0;
+let recordingHints = false;
+export let hintCount: u32 = 0;
+export function resetHints(): void { hintCount = 0; }
+/** Record hints for the body starting at `bodyStart` from now on (or stop, for a scratch pass). */
+export function recordHints(record: bool, bodyStart: usize): void { recordingHints = record; hintBodyStart = bodyStart; }
+
+/** The br_if or if about to be emitted is hardly ever taken. */
+export function hintUnlikely(): void {
+  if (!recordingHints || hintCount >= <u32>JIT_HINTS_CAPACITY) return;
+  store<u32>(JIT_HINTS + (<usize>hintCount << 2), <u32>(position - hintBodyStart));
+  hintCount++;
 }
 
 export function emitBytes(from: usize, length: usize): void {

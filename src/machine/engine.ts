@@ -3,6 +3,7 @@
 import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { setFlagsFromString } from "node:v8";
 import * as layout from "../../assembly/layout.ts";
 
 /** Host functions the engine imports (assembly/host.ts). */
@@ -63,6 +64,19 @@ const TRAMPOLINE = new Uint8Array([
   0x07, 0x05, 0x01, 0x01, 0x63, 0x00, 0x00,
   0x0a, 0x0b, 0x01, 0x09, 0x00, 0x20, 0x00, 0x20, 0x01, 0x13, 0x00, 0x00, 0x0b,
 ]);
+
+// Translated units mark their slow paths and exits as unlikely branches (the branch-hinting
+// proposal, assembly/jit/wasm_writer.ts), so V8 lays that code out of the way of the hot path.
+// On the Linux bench that made the gzip pipeline 1.5x and the shell loop 1.3x faster: the
+// translated kernel and busybox code stops overflowing the instruction caches. V8 honours the
+// hints by default from 13.7 (Chrome 137); before, only with this flag.
+let branchHintsEnabled = false;
+function enableBranchHints(): void {
+  if (branchHintsEnabled) return;
+  branchHintsEnabled = true;
+  const [major, minor] = process.versions.v8.split(".").map(Number);
+  if (major < 13 || (major === 13 && minor < 7)) setFlagsFromString("--experimental-wasm-branch-hinting");
+}
 
 // What units import in its place without tail calls; with chaining off they never call it.
 const noTrampoline = (): number => {
@@ -130,6 +144,7 @@ export class Engine {
   compileMicroseconds = 0;
 
   constructor(host: EngineHost, wasmPath?: string, jit: JitMode = defaultJitMode()) {
+    if (jit !== "off") enableBranchHints();
     compiledModule ??= new WebAssembly.Module(readFileSync(wasmPath ?? findWasm()));
     const instance = new WebAssembly.Instance(compiledModule, {
       host: {

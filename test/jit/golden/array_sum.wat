@@ -34,6 +34,7 @@
   (local $25 i32)
   (local $26 i32)
   (local $27 i32)
+  (@metadata.code.branch_hint "\00")
   (if
    (i32.ne
     (i32.and
@@ -79,6 +80,7 @@
         (local.get $16)
        )
       )
+      (@metadata.code.branch_hint "\00")
       (if
        (i32.or
         (i32.load offset=1452
@@ -116,6 +118,7 @@
       )
       (block $block5
        (block $block4
+        (@metadata.code.branch_hint "\00")
         (br_if $block4
          (i32.ne
           (i32.and
@@ -135,6 +138,7 @@
           (i32.const 1)
          )
         )
+        (@metadata.code.branch_hint "\00")
         (br_if $block4
          (i32.gt_u
           (i32.and
@@ -198,6 +202,7 @@
         )
        )
       )
+      (@metadata.code.branch_hint "\00")
       (if
        (i32.load offset=1452
         (i32.const 0)
@@ -229,6 +234,7 @@
       )
       (block $block7
        (block $block6
+        (@metadata.code.branch_hint "\00")
         (br_if $block6
          (i32.ne
           (i32.and
@@ -248,6 +254,7 @@
           (i32.const 1)
          )
         )
+        (@metadata.code.branch_hint "\00")
         (br_if $block6
          (i32.gt_u
           (i32.and
@@ -311,6 +318,7 @@
         )
        )
       )
+      (@metadata.code.branch_hint "\00")
       (if
        (i32.load offset=1452
         (i32.const 0)
@@ -379,6 +387,7 @@
       (local.set $22
        (block $block9 (result i32)
         (block $block8
+         (@metadata.code.branch_hint "\00")
          (br_if $block8
           (i32.ne
            (i32.and
@@ -398,6 +407,7 @@
            (i32.const 1)
           )
          )
+         (@metadata.code.branch_hint "\00")
          (br_if $block8
           (i32.gt_u
            (i32.and
@@ -665,6 +675,7 @@
       )
       (br $block2)
      )
+     (@metadata.code.branch_hint "\00")
      (if
       (i32.or
        (i32.load offset=1452
@@ -700,6 +711,7 @@
      (local.set $22
       (block $block11 (result i32)
        (block $block10
+        (@metadata.code.branch_hint "\00")
         (br_if $block10
          (i32.ne
           (i32.and
@@ -719,6 +731,7 @@
           (i32.const 1)
          )
         )
+        (@metadata.code.branch_hint "\00")
         (br_if $block10
          (i32.gt_u
           (i32.and
@@ -964,6 +977,7 @@
       (local.get $15)
      )
     )
+    (@metadata.code.branch_hint "\00")
     (if
      (i32.or
       (i32.load offset=1452

@@ -34,6 +34,7 @@
   (local $25 i32)
   (local $26 i32)
   (local $27 i32)
+  (@metadata.code.branch_hint "\00")
   (if
    (i32.ne
     (i32.and
@@ -100,6 +101,7 @@
          (local.get $16)
         )
        )
+       (@metadata.code.branch_hint "\00")
        (if
         (i32.or
          (i32.load offset=1452
@@ -310,6 +312,7 @@
        )
        (br $block2)
       )
+      (@metadata.code.branch_hint "\00")
       (if
        (i32.or
         (i32.load offset=1452
@@ -489,6 +492,7 @@
        (local.get $15)
       )
      )
+     (@metadata.code.branch_hint "\00")
      (if
       (i32.or
        (i32.load offset=1452
@@ -605,6 +609,7 @@
        (i32.const 0)
       )
      )
+     (@metadata.code.branch_hint "\00")
      (if
       (i32.or
        (i32.ne
@@ -636,6 +641,7 @@
       )
      )
     )
+    (@metadata.code.branch_hint "\00")
     (if
      (i32.or
       (i32.load offset=1452
