@@ -7,7 +7,7 @@ import {
   JIT_ENTRY_CACHE, JIT_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS,
 } from "../layout";
 import { ENTRY_CACHE_SHIFT, ENTRY_SIZE_SHIFT, ENTRY_HASH_MULTIPLIER, entryTlbMask } from "./entry_cache";
-import { FLAGS_ARITH, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_SF, FLAG_ZF, FLAG_PF } from "../cpu/state";
+import { FLAGS_ARITH, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_SF, FLAG_ZF, FLAG_PF, FLAG_DF } from "../cpu/state";
 import { LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC } from "../cpu/flags";
 import { TLB_VALID, TLB_NO_USER, TLB_MMIO, TLB_HAS_CODE, TLB_READONLY_USER, TLB_READONLY_SUPERVISOR } from "../mmu/tlb";
 import * as W from "./wasm_writer";
@@ -462,6 +462,99 @@ export function emitWrite(size: u32, value: u32): void {
   emitGet(value);
   emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
   emit8(W.OP_DROP);
+  close();
+}
+
+// ---- String instructions ----------------------------------------------------------------------
+// MOVS and STOS (forward, DS and ES flat at 0, as the guard ensures) whose whole range lies in one
+// page on each side, with TLB entries that allow it, are one memory.copy or memory.fill;
+// anything else (DF set, page crossings, code pages, overlap that a forward copy would smear)
+// leaves the instruction to the interpreter, which ends the unit.
+
+const MAX_BULK_ELEMENTS: u32 = 4096; // (the interpreter finishes these in one step too)
+
+// Inside the interpreter block: branch to it unless L_A elements of `size` bits fit below 4096
+// and DF is clear; L_B = their bytes.
+function emitBulkCount(size: u32): void {
+  emitGetFlag(L_EFLAGS); emitConst(FLAG_DF); emit8(W.OP_I32_AND);
+  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+  emitGet(L_A); emitConst(MAX_BULK_ELEMENTS); emit8(W.OP_I32_GT_U);
+  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+  emitGet(L_A); emitConst(ctz(size >> 3)); emit8(W.OP_I32_SHL); emitSet(L_B);
+}
+
+// Inside the interpreter block: branch to it unless [linear, linear + L_B) lies in one page whose
+// TLB entry passes `mask`; `physical` = the physical address of `linear`.
+function emitBulkRange(linear: u32, mask: u32, physical: u32): void {
+  emitGet(linear); emitConst(12); emit8(W.OP_I32_SHR_U); emitConst(2); emit8(W.OP_I32_SHL);
+  emitMemory(W.OP_I32_LOAD, 2, TLB_BASE);
+  emitTee(L_T);
+  emitConst(mask); emit8(W.OP_I32_AND); emitConst(TLB_VALID); emit8(W.OP_I32_NE);
+  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+  emitGet(linear); emitConst(0xfff); emit8(W.OP_I32_AND); emitGet(L_B); emit8(W.OP_I32_ADD); emitConst(0x1000); emit8(W.OP_I32_GT_U);
+  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+  emitGet(L_T); emitConst(0xfffff000); emit8(W.OP_I32_AND);
+  emitGet(linear); emitConst(0xfff); emit8(W.OP_I32_AND);
+  emit8(W.OP_I32_OR);
+  emitSet(physical);
+}
+
+// After the bulk operation: ESI/EDI past the elements, ECX 0 for REP.
+function emitAdvance(register: u32): void {
+  emitGet(regLocal(register)); emitGet(L_B); emit8(W.OP_I32_ADD); emitSet(regLocal(register));
+}
+
+/** MOVS of `size` bits (8 or 32), REP-prefixed or not. */
+export function emitMoveString(size: u32, repeated: bool): void {
+  if (repeated) emitGet(regLocal(1)); else emitConst(1);
+  emitSet(L_A);
+  open(W.OP_BLOCK); // done
+  if (repeated) { emitGet(L_A); emit8(W.OP_I32_EQZ); emitBr(W.OP_BR_IF, 0); }
+  open(W.OP_BLOCK); // interpreter
+  emitBulkCount(size);
+  emitBulkRange(regLocal(6), readMask(), L_LINEAR);
+  emitBulkRange(regLocal(7), writeMask(), L_ENTRY);
+  // A destination inside the source past its start: a forward copy repeats the bytes it wrote.
+  emitGet(L_ENTRY); emitGet(L_LINEAR); emit8(W.OP_I32_GT_U);
+  emitGet(L_ENTRY); emitGet(L_LINEAR); emitGet(L_B); emit8(W.OP_I32_ADD); emit8(W.OP_I32_LT_U);
+  emit8(W.OP_I32_AND);
+  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+  emitGet(L_ENTRY); emitConst(GUEST_RAM); emit8(W.OP_I32_ADD);
+  emitGet(L_LINEAR); emitConst(GUEST_RAM); emit8(W.OP_I32_ADD);
+  emitGet(L_B);
+  emit8(W.OP_PREFIX_FC); emitU32(W.FC_MEMORY_COPY); emit8(0); emit8(0);
+  emitAdvance(6);
+  emitAdvance(7);
+  if (repeated) { emitConst(0); emitSet(regLocal(1)); }
+  emitBr(W.OP_BR, 1);
+  close();
+  emitInterpretAndLeave();
+  close();
+}
+
+/** STOS of `size` bits (8 or 32), REP-prefixed or not. */
+export function emitStoreString(size: u32, repeated: bool): void {
+  if (repeated) emitGet(regLocal(1)); else emitConst(1);
+  emitSet(L_A);
+  open(W.OP_BLOCK); // done
+  if (repeated) { emitGet(L_A); emit8(W.OP_I32_EQZ); emitBr(W.OP_BR_IF, 0); }
+  open(W.OP_BLOCK); // interpreter
+  if (size == 32) { // (a fill repeats one byte: EAX must be four of them)
+    emitGet(regLocal(0)); emitGet(regLocal(0)); emitConst(0xff); emit8(W.OP_I32_AND); emitConst(0x01010101); emit8(W.OP_I32_MUL);
+    emit8(W.OP_I32_NE);
+    W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+  }
+  emitBulkCount(size);
+  emitBulkRange(regLocal(7), writeMask(), L_ENTRY);
+  emitGet(L_ENTRY); emitConst(GUEST_RAM); emit8(W.OP_I32_ADD);
+  emitGet(regLocal(0));
+  emitGet(L_B);
+  emit8(W.OP_PREFIX_FC); emitU32(W.FC_MEMORY_FILL); emit8(0);
+  emitAdvance(7);
+  if (repeated) { emitConst(0); emitSet(regLocal(1)); }
+  emitBr(W.OP_BR, 1);
+  close();
+  emitInterpretAndLeave();
   close();
 }
 

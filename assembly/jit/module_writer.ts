@@ -48,7 +48,7 @@ const BRANCH_HINT_SECTION = memory.data<u8>([
   0x62, 0x72, 0x61, 0x6e, 0x63, 0x68, 0x5f, 0x68, 0x69, 0x6e, 0x74, // "branch_hint"
 ]);
 
-@inline function hintsOf(unit: u32): u32 { return load<u32>(JIT_BATCH_HINTS + (<usize>unit << 2)); }
+@inline function hintsOf(unit: u32): u32 { return load<u32>(<usize>JIT_BATCH_HINTS + (<usize>unit << 2)); }
 
 function beginSection(id: u32): usize {
   emit8(id);
@@ -99,7 +99,7 @@ export function writeModule(out: usize, bodies: usize, bodiesLength: usize, coun
 
   // Branch hints go before the code they describe. Each unit's are JIT_HINTS from its entry in
   // JIT_BATCH_HINTS to the next's.
-  if (load<u32>(JIT_BATCH_HINTS + (<usize>count << 2)) != 0) {
+  if (load<u32>(<usize>JIT_BATCH_HINTS + (<usize>count << 2)) != 0) {
     section = beginSection(SECTION_CUSTOM);
     emitU32(25);
     for (let i = 0; i < 25; i++) emit8(load<u8>(changetype<usize>(BRANCH_HINT_SECTION) + i));
@@ -113,7 +113,7 @@ export function writeModule(out: usize, bodies: usize, bodiesLength: usize, coun
       emitU32(i + 2);
       emitU32(to - from);
       for (let h = from; h < to; h++) {
-        emitU32(load<u32>(JIT_HINTS + (<usize>h << 2)));
+        emitU32(load<u32>(<usize>JIT_HINTS + (<usize>h << 2)));
         emitU32(1);
         emit8(0); // unlikely
       }

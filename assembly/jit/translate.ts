@@ -6,7 +6,7 @@
 import {
   REG_EIP, INSTRUCTION_START, DEC_OPCODE, DEC_PREFIXES, DEC_MOD, DEC_REG, DEC_RM, DEC_IMM, DEC_SEGMENT, DEC_EA_BASE,
   DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, ZERO_WORD, REGS, JIT_SCAN,
-  SEG_SS, ATTENTION, JIT_OUTPUT, JIT_SEGMENTS,
+  SEG_SS, SEG_DS, SEG_ES, ATTENTION, JIT_OUTPUT, JIT_SEGMENTS,
 } from "../layout";
 import { flatBit, zeroBasedBit, CS_REACHES_4G, STACK_32, CPL_0 } from "./segment_state";
 import { FLAG_CF, FLAG_OF, FLAG_DF, FLAG_IF } from "../cpu/state";
@@ -15,7 +15,7 @@ import { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, 
 import { decode, nextEip } from "../cpu/decoder";
 import { readField } from "../cpu/record";
 import { OPCODE_ATTRS, GROUP_ATTRS } from "../cpu/decode_table.generated";
-import { ATTR_MODRM, ATTR_GROUP, ATTR_UNDEFINED, ATTR_MEM_ONLY, ATTR_LOCKABLE, ATTR_BLOCK_END, PREFIX_OPSIZE } from "../cpu/decode_attrs";
+import { ATTR_MODRM, ATTR_GROUP, ATTR_UNDEFINED, ATTR_MEM_ONLY, ATTR_LOCKABLE, ATTR_BLOCK_END, PREFIX_OPSIZE, PREFIX_REP } from "../cpu/decode_attrs";
 import * as W from "./wasm_writer";
 import { emit8, emitU32, emitConst, emitGet, emitSet, emitBr, emitLoadField, writePosition, setWritePosition } from "./wasm_writer";
 import {
@@ -24,7 +24,7 @@ import {
   emitAttentionCheck, emitCallout, emitUnitExit, emitLinearFromOffset, zeroBased, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
   forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, writesMemory, emitSetFlagsExplicit,
   emitSetFlagsWithCarry, emitCarry, setStateMasks, emitFlushFlags, resetFlagLocals, emitCacheFlags,
-  markFlagsSet, emitSetFlagBits, emitChangeSystemFlags, emitFlagsImage, emitInterpretAndLeave, userMode,
+  markFlagsSet, emitMoveString, emitStoreString, emitSetFlagBits, emitChangeSystemFlags, emitFlagsImage, emitInterpretAndLeave, userMode,
 } from "./codegen";
 
 const MAX_BLOCKS: u32 = 32;
@@ -93,8 +93,10 @@ function classify(eip: u32): u32 {
   let rep = false;
   let otherPrefix = false; // 67 or F2
   let lock = false;
+  let segmentOverride = false;
   for (;;) {
     const segment = byte == 0x26 || byte == 0x2e || byte == 0x36 || byte == 0x3e || byte == 0x64 || byte == 0x65;
+    if (segment) segmentOverride = true;
     const other = byte == 0x66 || byte == 0x67 || byte == 0xf2 || byte == 0xf3;
     if (!segment && !other && byte != 0xf0) break;
     if (++prefixes > 4) return NOT_IN_UNIT;
@@ -120,6 +122,7 @@ function classify(eip: u32): u32 {
   if (!otherPrefix) {
     if (!rep && (operandSize16 ? nativelyTranslated16(op, reg, registerForm) : nativelyTranslated(op, reg, registerForm))) return NATIVE;
     if (rep && !operandSize16 && op == 0x90) return NATIVE; // PAUSE: a NOP here
+    if (!operandSize16 && !segmentOverride && isBulkString(op)) return NATIVE; // REP or not
   }
   if ((attrs & ATTR_BLOCK_END) != 0 || loadsSegment(op)) return NOT_IN_UNIT;
   return CALLOUT;
@@ -195,6 +198,9 @@ function usesStack(op: u32): bool {
     op == 0xc9 || (op == 0xff && (readField(DEC_REG) == 6 || readField(DEC_REG) == 2));
 }
 
+// MOVS and STOS, bytes or dwords (codegen.ts emitMoveString and emitStoreString).
+function isBulkString(op: u32): bool { return op == 0xa4 || op == 0xa5 || op == 0xaa || op == 0xab; }
+
 // CALL or JMP through a register or memory: leaves the unit for wherever it points.
 function isIndirectBranch(op: u32): bool { return op == 0xff && (readField(DEC_REG) == 2 || readField(DEC_REG) == 4); }
 
@@ -224,6 +230,8 @@ function scanBlock(index: u32): void {
     if (readField(DEC_HAS_MEMORY_OPERAND) != 0) segmentsUsed |= 1 << readField(DEC_SEGMENT);
     if (usesStack(op)) { stackUsed = true; segmentsUsed |= 1 << SEG_SS; }
     if (op == 0xfa) privileged = true;
+    if (op == 0xa4 || op == 0xa5) segmentsUsed |= (1 << SEG_DS) | (1 << SEG_ES);
+    if (op == 0xaa || op == 0xab) segmentsUsed |= 1 << SEG_ES;
     eip = next;
     if (isJcc(op)) { addBlock(branchTarget(op, next)); addBlock(next); reason = END_TRANSFER; break; }
     if (op == 0xeb || op == 0xe9 || op == 0xe8) { addBlock(branchTarget(op, next)); reason = END_TRANSFER; break; }
@@ -451,6 +459,8 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         break;
       }
       case 0xfa: emitChangeSystemFlags(FLAG_IF, 0); break;
+      case 0xa4: case 0xa5: emitMoveString(op == 0xa4 ? 8 : 32, (readField(DEC_PREFIXES) & PREFIX_REP) != 0); break;
+      case 0xaa: case 0xab: emitStoreString(op == 0xaa ? 8 : 32, (readField(DEC_PREFIXES) & PREFIX_REP) != 0); break;
       case 0xfc: emitChangeSystemFlags(FLAG_DF, 0); break;
       case 0xfd: emitChangeSystemFlags(0, FLAG_DF); break;
       case 0x1b1: translateCompareExchange(reg); break;

@@ -63,7 +63,7 @@ export function recordHints(record: bool, bodyStart: usize): void { recordingHin
 /** The br_if or if about to be emitted is hardly ever taken. */
 export function hintUnlikely(): void {
   if (!recordingHints || hintCount >= <u32>JIT_HINTS_CAPACITY) return;
-  store<u32>(JIT_HINTS + (<usize>hintCount << 2), <u32>(position - hintBodyStart));
+  store<u32>(<usize>JIT_HINTS + (<usize>hintCount << 2), <u32>(position - hintBodyStart));
   hintCount++;
 }
 
@@ -126,6 +126,9 @@ export const OP_I64_EXTEND_I32_S: u32 = 0xac;
 export const OP_I64_EXTEND_I32_U: u32 = 0xad;
 export const OP_I64_SHR_U: u32 = 0x88;
 export const OP_I64_SHL: u32 = 0x86;
+export const OP_PREFIX_FC: u32 = 0xfc; // bulk memory: memory.copy (10), memory.fill (11)
+export const FC_MEMORY_COPY: u32 = 10;
+export const FC_MEMORY_FILL: u32 = 11;
 export const OP_I64_OR: u32 = 0x84;
 export const OP_I64_DIV_U: u32 = 0x80;
 export const OP_I64_CONST: u32 = 0x42;

@@ -112,6 +112,22 @@ test_main:
         rep movsb
         cld
         call show
+        CASE "rep movsb 9 (overlapping move forwards: repeats the first bytes)"
+        mov esi, dst + 4
+        mov edi, dst + 6
+        mov dword [dst + 4], 0x44332211
+        mov dword [dst + 8], 0x88776655
+        mov ecx, 9
+        rep movsb
+        call show
+        CASE "rep movsd 3 (overlapping move forwards by less than a dword)"
+        mov esi, dst + 4
+        mov edi, dst + 6
+        mov dword [dst + 4], 0x44332211
+        mov dword [dst + 8], 0x88776655
+        mov ecx, 3
+        rep movsd
+        call show
         CASE "movsb without rep"
         mov esi, src + 5
         mov edi, dst + 5
