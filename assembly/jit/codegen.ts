@@ -499,7 +499,7 @@ function emitBulkRange(linear: u32, mask: u32, physical: u32): void {
   emitSet(physical);
 }
 
-// After the bulk operation: ESI/EDI past the elements, ECX 0 for REP.
+// After the bulk operation: ESI or EDI past the L_B bytes.
 function emitAdvance(register: u32): void {
   emitGet(regLocal(register)); emitGet(L_B); emit8(W.OP_I32_ADD); emitSet(regLocal(register));
 }
