@@ -339,14 +339,7 @@ export function emitAttentionCheck(continueAt: u32): void {
  * string instruction cut short by the budget, say).
  */
 export function emitCallout(): void {
-  W.markLocalUse(ALL_REGS, ALL_REGS); // the interpreter may read and write any of it
-  emitSpill();
-  emitConst(0); emitConst(instructionEip); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
-  emitConst(0); emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitMemory(W.OP_I32_STORE, 2, JIT_FAULT_BUDGET);
-  emitConst(HELPER_INTERPRET); emitConst(0); emitConst(0);
-  emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
-  emit8(W.OP_DROP);
-  emitLoadState();
+  emitInterpret();
   forgetFlags();
   resetFlagLocals();
   emitLoadField(REG_EIP); emitConst(instructionNext); emit8(W.OP_I32_NE);
@@ -360,20 +353,26 @@ export function emitCallout(): void {
   close();
 }
 
-/**
- * On a path where the translation does not apply (a DIV that raises #DE, say): the interpreter
- * runs the current instruction from the state block and the unit leaves for wherever that went.
- * Ends the path, so the translator's own state for the other paths is untouched.
- */
-export function emitInterpretAndLeave(): void {
-  W.markLocalUse(ALL_REGS, ALL_REGS);
+// The interpreter runs the current instruction on the state block: state out, helper, registers
+// back in (the flag record stays in the state block).
+function emitInterpret(): void {
+  W.markLocalUse(ALL_REGS, ALL_REGS); // the interpreter may read and write any of it
   emitSpill();
   emitConst(0); emitConst(instructionEip); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
   emitConst(0); emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitMemory(W.OP_I32_STORE, 2, JIT_FAULT_BUDGET);
   emitConst(HELPER_INTERPRET); emitConst(0); emitConst(0);
   emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
   emit8(W.OP_DROP);
-  emitLoadState(); // (the exit stores the registers back; the flags are in the state block already)
+  emitLoadState();
+}
+
+/**
+ * On a path where the translation does not apply (a DIV that raises #DE, say): the interpreter
+ * runs the current instruction from the state block and the unit leaves for wherever that went.
+ * Ends the path, so the translator's own state for the other paths is untouched.
+ */
+export function emitInterpretAndLeave(): void {
+  emitInterpret(); // (the exit stores the registers back; the flags are in the state block already)
   if (budgetRefund != 0) { emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitSet(L_BUDGET); }
   emitLoadField(REG_EIP); emitSet(L_EXIT_EIP);
   emitConst(EXIT_SLOW_PATH); emitSet(L_EXIT_CAUSE);

@@ -16,6 +16,7 @@ import { windowPhysical } from "../cpu/decoder";
 import { markCodePage, markTranslated, translationGeneration } from "../mmu/code_pages";
 import { tlbEntry, tlbReadMask, TLB_VALID } from "../mmu/tlb";
 import { ramBytes } from "../mmu/physical";
+import { translate as translateLinear, readWouldTranslate } from "../mmu/paging";
 import { hostCompileModule } from "../host";
 import { translateUnit, coveredStart, coveredEnd } from "./translate";
 import { writeModule } from "./module_writer";
@@ -143,6 +144,7 @@ let foundPhysical: u32 = 0;
 function findUnit(eip: u32, mode: u32): i32 {
   let physical = windowPhysical(eip);
   if (physical < 0) physical = physicalFromTlb(eip);
+  if (physical < 0) physical = physicalFromWalk(eip, mode == 3);
   if (physical < 0) return 0;
   foundPhysical = <u32>physical;
   const entry = lookUp(<u32>physical, eip, mode);
@@ -176,6 +178,17 @@ function physicalFromTlb(eip: u32): i32 {
   if ((entry & tlbReadMask) != TLB_VALID) return -1;
   const physical = (entry & 0xfffff000) | (linear & 0xfff);
   return physical < ramBytes ? <i32>physical : -1;
+}
+
+// After the guest switches processes the TLB has no entry for the code it returns to: walk the
+// page tables as the instruction fetch about to happen would (setting the same accessed bits),
+// so the unit there runs at once instead of the interpreter refilling the TLB first.
+function physicalFromWalk(eip: u32, user: bool): i32 {
+  if (eip > segLimit(SEG_CS)) return -1;
+  const linear = segBase(SEG_CS) + eip;
+  if (tlbEntry(linear) != 0 || !readWouldTranslate(linear, user)) return -1;
+  translateLinear(linear, false, user);
+  return physicalFromTlb(eip);
 }
 
 // Entry points that are warm (half the threshold) wait here to be compiled in the same module as

@@ -83,6 +83,19 @@ export function translate(linear: u32, write: bool, user: bool): u32 {
   return physPage | (linear & 0xfff);
 }
 
+/**
+ * Whether a read of `linear` (at CPL 3 if `user`) would translate without a page fault: the walk
+ * without its side effects (accessed bits, the TLB), for callers that must not fault.
+ */
+export function readWouldTranslate(linear: u32, user: bool): bool {
+  if ((load<u32>(CR0) & CR0_PG) == 0) return true;
+  const pde = physRead32((load<u32>(CR3) & 0xfffff000) | ((linear >>> 20) & 0xffc));
+  if ((pde & PTE_P) == 0) return false;
+  if ((pde & PDE_PS) != 0 && (load<u32>(CR4) & CR4_PSE) != 0) return !user || (pde & PTE_US) != 0;
+  const pte = physRead32((pde & 0xfffff000) | ((linear >>> 10) & 0xffc));
+  return (pte & PTE_P) != 0 && (!user || (pde & pte & PTE_US) != 0);
+}
+
 @inline function checkAccess(linear: u32, write: bool, user: bool, allowUser: bool, allowWrite: bool, cr0: u32): void {
   if (user && !allowUser) pageFault(linear, PF_PRESENT, write, user);
   if (write && !allowWrite && (user || (cr0 & CR0_WP) != 0)) pageFault(linear, PF_PRESENT, write, user);
