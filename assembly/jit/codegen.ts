@@ -464,6 +464,22 @@ export function emitWrite(size: u32, value: u32): void {
   close();
 }
 
+/**
+ * Inside a block: branch out of it (label 0) unless the dword at CS:`eip` is `code`, read
+ * through the TLB (a missing or unreadable entry counts as different; nothing faults).
+ */
+export function emitBranchUnlessCodeIs(eip: u32, code: u32): void {
+  emitLoadField(SEG_BASE + (SEG_CS << 2)); emitConst(eip); emit8(W.OP_I32_ADD); emitSet(L_LINEAR);
+  emitGet(L_LINEAR); emitConst(12); emit8(W.OP_I32_SHR_U); emitConst(2); emit8(W.OP_I32_SHL);
+  emitMemory(W.OP_I32_LOAD, 2, TLB_BASE);
+  emitTee(L_ENTRY);
+  emitConst(readMask()); emit8(W.OP_I32_AND); emitConst(TLB_VALID); emit8(W.OP_I32_NE);
+  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+  emitRamAddress(); emitMemory(W.OP_I32_LOAD, 0, GUEST_RAM);
+  emitConst(code); emit8(W.OP_I32_NE);
+  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+}
+
 // ---- String instructions ----------------------------------------------------------------------
 // MOVS and STOS (forward, DS and ES flat at 0, as the guard ensures) whose whole range lies in one
 // page on each side, with TLB entries that allow it, are one memory.copy or memory.fill;

@@ -6,9 +6,12 @@
 import {
   REG_EIP, INSTRUCTION_START, DEC_OPCODE, DEC_PREFIXES, DEC_MOD, DEC_REG, DEC_RM, DEC_IMM, DEC_SEGMENT, DEC_EA_BASE,
   DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, ZERO_WORD, REGS, JIT_SCAN,
-  SEG_SS, SEG_DS, SEG_ES, ATTENTION, JIT_OUTPUT, JIT_SEGMENTS,
+  SEG_SS, SEG_DS, SEG_ES, SEG_CS, ATTENTION, JIT_OUTPUT, JIT_SEGMENTS, GUEST_RAM,
 } from "../layout";
 import { flatBit, zeroBasedBit, CS_REACHES_4G, STACK_32, CPL_0 } from "./segment_state";
+import { segBase } from "../cpu/state";
+import { tlbEntry, tlbReadMask, TLB_VALID } from "../mmu/tlb";
+import { ramBytes } from "../mmu/physical";
 import { FLAG_CF, FLAG_OF, FLAG_DF, FLAG_IF } from "../cpu/state";
 import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
 import { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, sizeMask } from "../cpu/alu";
@@ -24,7 +27,7 @@ import {
   emitAttentionCheck, emitCallout, emitUnitExit, emitLinearFromOffset, zeroBased, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
   forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, writesMemory, emitSetFlagsExplicit,
   emitSetFlagsWithCarry, emitCarry, setStateMasks, emitFlushFlags, resetFlagLocals, emitCacheFlags,
-  markFlagsSet, emitMoveString, emitStoreString, emitSetFlagBits, emitChangeSystemFlags, emitFlagsImage, emitInterpretAndLeave, userMode,
+  markFlagsSet, emitBranchUnlessCodeIs, budgetRefund, emitMoveString, emitStoreString, emitSetFlagBits, emitChangeSystemFlags, emitFlagsImage, emitInterpretAndLeave, userMode,
 } from "./codegen";
 
 const MAX_BLOCKS: u32 = 32;
@@ -37,11 +40,13 @@ const END_UNTRANSLATED: u32 = 1; // the next instruction is left to the interpre
 const END_CONTINUE: u32 = 2; // it goes on at endEip (size limit): another block or an exit
 
 // The block list of the unit being translated (at JIT_SCAN): start EIP, instruction count,
-// EIP after the block, and why it ends.
+// EIP after the block, why it ends, and the instructions it retires.
 @inline function blockStart(i: u32): u32 { return load<u32>(JIT_SCAN + (i << 2)); }
 @inline function blockCount(i: u32): u32 { return load<u32>(JIT_SCAN + 0x100 + (i << 2)); }
 @inline function blockEnd(i: u32): u32 { return load<u32>(JIT_SCAN + 0x200 + (i << 2)); }
 @inline function blockReason(i: u32): u32 { return load<u32>(JIT_SCAN + 0x300 + (i << 2)); }
+// Instructions the block retires (an in-line PC thunk call counts as the three it stands for).
+@inline function blockWeight(i: u32): u32 { return load<u32>(JIT_SCAN + 0x400 + (i << 2)); }
 let blocks: u32 = 0;
 
 // The page being translated: EIPs in [pageFirst, pageLimit) lie in it (and in the fetch window),
@@ -215,12 +220,14 @@ function branchTarget(op: u32, next: u32): u32 {
 function scanBlock(index: u32): void {
   let eip = blockStart(index);
   let count: u32 = 0;
+  let weight: u32 = 0;
   let reason = END_CONTINUE;
   for (;;) {
     const kind = classify(eip);
     if (kind == NOT_IN_UNIT) { reason = END_UNTRANSLATED; break; }
     const next = decodeAt(eip);
     count++;
+    weight += instructionWeight(kind, next);
     if (kind == CALLOUT) {
       eip = next;
       if (count >= MAX_BLOCK_INSTRUCTIONS) { addBlock(eip); break; }
@@ -234,13 +241,62 @@ function scanBlock(index: u32): void {
     if (op == 0xaa || op == 0xab) segmentsUsed |= 1 << SEG_ES;
     eip = next;
     if (isJcc(op)) { addBlock(branchTarget(op, next)); addBlock(next); reason = END_TRANSFER; break; }
-    if (op == 0xeb || op == 0xe9 || op == 0xe8) { addBlock(branchTarget(op, next)); reason = END_TRANSFER; break; }
+    const thunkCall = op == 0xe8 && pcThunkRegister(branchTarget(op, next)) >= 0; // (goes on in line)
+    if (op == 0xeb || op == 0xe9 || (op == 0xe8 && !thunkCall)) { addBlock(branchTarget(op, next)); reason = END_TRANSFER; break; }
     if (op == 0xc2 || op == 0xc3 || isIndirectBranch(op)) { reason = END_TRANSFER; break; }
     if (count >= MAX_BLOCK_INSTRUCTIONS) { addBlock(eip); break; }
   }
   store<u32>(JIT_SCAN + 0x100 + (index << 2), count);
   store<u32>(JIT_SCAN + 0x200 + (index << 2), eip);
   store<u32>(JIT_SCAN + 0x300 + (index << 2), reason);
+  store<u32>(JIT_SCAN + 0x400 + (index << 2), weight);
+}
+
+// ---- Calls to a PC thunk ------------------------------------------------------------------------
+// Position-independent i386 code (glibc's, so all of a static busybox) finds its own address
+// with `call __x86.get_pc_thunk.bx`, whose body is `mov (%esp), %ebx; ret`. Such a call is
+// translated in line: the CALL pushes as usual, the register gets the return address, the RET's
+// pop is an ESP update, and the unit goes on, instead of leaving for a two-instruction unit and
+// coming back. The thunk lies in another page, whose writes this unit's tracking does not see,
+// so the call checks the thunk's bytes when it runs and makes a real call if they changed.
+
+// mov r32, [esp] (8B, ModRM 00 r 100, SIB 24) and ret (C3), as one little-endian dword.
+const THUNK_CODE: u32 = 0xc324008b;
+const THUNK_CODE_MASK: u32 = 0xffffc7ff;
+
+function thunkCodeFor(register: u32): u32 { return THUNK_CODE | (0x04 << 8) | (register << 11); }
+
+/** The register a call to `target` loads with its return address, if `target` holds a PC thunk now; else -1. */
+function pcThunkRegister(target: u32): i32 {
+  const linear = segBase(SEG_CS) + target;
+  if ((linear & 0xfff) > 0xffc) return -1;
+  const entry = tlbEntry(linear);
+  if ((entry & tlbReadMask) != TLB_VALID) return -1;
+  const physical = (entry & 0xfffff000) | (linear & 0xfff);
+  if (physical > ramBytes - 4) return -1;
+  const code = load<u32>(<usize>GUEST_RAM + <usize>physical);
+  if ((code & THUNK_CODE_MASK) != (THUNK_CODE | (0x04 << 8))) return -1;
+  const register = (code >> 11) & 7;
+  return register == 4 ? -1 : <i32>register; // (not ESP)
+}
+
+/** How many instructions the one at hand retires in the unit (decoded; `kind` from classify). */
+function instructionWeight(kind: u32, next: u32): u32 {
+  return kind == NATIVE && opcode() == 0xe8 && pcThunkRegister(branchTarget(0xe8, next)) >= 0 ? 3 : 1;
+}
+
+function translateThunkCall(target: u32, next: u32, register: u32): void {
+  emitConst(next); emitSet(L_B);
+  emitPush(L_B);
+  open(W.OP_BLOCK); // done
+  open(W.OP_BLOCK); // real call
+  emitBranchUnlessCodeIs(target, thunkCodeFor(register));
+  emitGet(L_B); emitSet(regLocal(register));
+  emitGet(regLocal(4)); emitConst(4); emit8(W.OP_I32_ADD); emitSet(regLocal(4));
+  emitBr(W.OP_BR, 1);
+  close();
+  emitExit(target, EXIT_BRANCH, budgetRefund + 2); // (the thunk's two instructions did not run)
+  close();
 }
 
 // ---- Operands ---------------------------------------------------------------------------------
@@ -522,6 +578,8 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         break;
       }
       case 0xe8: {
+        const thunkRegister = pcThunkRegister(branchTarget(op, next));
+        if (thunkRegister >= 0) { translateThunkCall(branchTarget(op, next), next, <u32>thunkRegister); break; }
         emitConst(next); emitSet(L_B);
         emitPush(L_B);
         emitAttentionCheck(branchTarget(op, next));
@@ -843,7 +901,7 @@ function emitSegmentGuard(): void {
 }
 
 function emitBlockEntry(index: u32): void {
-  const count = blockCount(index);
+  const count = blockWeight(index);
   emitLoadField(ATTENTION);
   emitGet(L_BUDGET); emitConst(count); emit8(W.OP_I32_LT_S);
   emit8(W.OP_I32_OR);
@@ -864,10 +922,12 @@ function emitBlock(index: u32): void {
   const fallsInto: i32 = index + 1 < blocks ? <i32>(index + 1) : -1;
   if (count > 0) emitBlockEntry(index);
   let eip = blockStart(index);
+  let remaining = blockWeight(index);
   for (let i: u32 = 0; i < count; i++) {
     const kind = classify(eip);
     const next = decodeAt(eip);
-    setInstruction(eip, next, count - i - 1);
+    remaining -= instructionWeight(kind, next);
+    setInstruction(eip, next, remaining);
     if (kind == CALLOUT) emitCallout();
     else translateInstruction(eip, next, fallsInto);
     eip = next;
