@@ -11,6 +11,9 @@ import { vSize, getReg, setReg, effectiveSegment, readLinearSized, writeLinearSi
 import { linearForRead, linearForWrite } from "../mmu/segmentation";
 import { checkIoPermission } from "./system";
 import { portIn, portOut } from "./io";
+import { SEG_ACCESS, SEG_LIMIT, SEG_BASE, GUEST_RAM } from "../layout";
+import { ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN } from "./state";
+import { tlbEntry, tlbReadMask, tlbWriteMask, TLB_VALID } from "../mmu/tlb";
 
 // Iterations of a REP-prefixed instruction before it yields (and is restarted).
 const ITERATIONS_PER_STEP: u32 = 4096;
@@ -30,7 +33,20 @@ export function stringInstruction(opcode: u32): void {
   const isCompare = opcode == 0xa6 || opcode == 0xa7 || opcode == 0xae || opcode == 0xaf;
   if (opcode >= 0x6c && opcode <= 0x6f) checkIoPermission(getReg16(EDX), bytes);
 
+  const bulk = repeated && addr32 && step == bytes && (opcode == 0xa4 || opcode == 0xa5 || opcode == 0xaa || opcode == 0xab);
+
   for (;;) {
+    if (bulk) {
+      const done = bulkRun(opcode == 0xa4 || opcode == 0xa5, size, sourceSegment, min(count, ITERATIONS_PER_STEP - iterations));
+      if (done != 0) {
+        count -= done;
+        setReg32(ECX, count);
+        if (count == 0) return;
+        iterations += done;
+        if (iterations >= ITERATIONS_PER_STEP) { setEip(load<u32>(INSTRUCTION_START)); return; }
+        continue;
+      }
+    }
     const si = getReg32(ESI) & addressMask;
     const di = getReg32(EDI) & addressMask;
     switch (opcode) {
@@ -92,6 +108,52 @@ export function stringInstruction(opcode: u32): void {
       return;
     }
   }
+}
+
+// REP MOVS and STOS forward with 32-bit addresses: the elements up to the next page end on each
+// side (at most `limit`) move at once, with memory.copy or memory.fill, when their segments are
+// flat and their TLB entries allow the plain access (so no fault, device, dirty bit or code
+// write can be among them). Returns how many moved; 0 leaves the next element to the loop.
+function bulkRun(move: bool, size: u32, sourceSegment: u32, limit: u32): u32 {
+  const bytes = size >> 3;
+  const di = getReg32(EDI);
+  const destination = runStart(SEG_ES, di, ACC_UNUSABLE | ACC_NO_WRITE | ACC_EXPAND_DOWN, tlbWriteMask);
+  if (destination < 0) return 0;
+  let room = 0x1000 - (<u32>destination & 0xfff);
+  let source: i64 = 0;
+  if (move) {
+    const si = getReg32(ESI);
+    source = runStart(sourceSegment, si, ACC_UNUSABLE | ACC_NO_READ | ACC_EXPAND_DOWN, tlbReadMask);
+    if (source < 0) return 0;
+    room = min(room, 0x1000 - (<u32>source & 0xfff));
+  }
+  const elements = min(limit, room / bytes);
+  if (elements == 0) return 0;
+  const length = elements * bytes;
+  const to = <usize>GUEST_RAM + <usize>destination;
+  if (move) {
+    const from = <usize>GUEST_RAM + <usize>source;
+    if (to > from && to < from + length) return 0; // a forward copy repeats what it wrote
+    memory.copy(to, from, length);
+    setReg32(ESI, getReg32(ESI) + length);
+  } else {
+    const value = getReg(EAX, size);
+    const byte = value & 0xff;
+    if (value != (size == 8 ? byte : size == 16 ? byte * 0x101 : byte * 0x01010101)) return 0;
+    memory.fill(to, <u8>byte, length);
+  }
+  setReg32(EDI, di + length);
+  return elements;
+}
+
+// The physical address of `offset` in a flat (4 GiB, expand-up) `seg` whose TLB entry passes
+// `mask`, or -1.
+function runStart(seg: u32, offset: u32, problems: u32, mask: u32): i64 {
+  if ((load<u32>(SEG_ACCESS + (seg << 2)) & problems) != 0 || load<u32>(SEG_LIMIT + (seg << 2)) != 0xffffffff) return -1;
+  const linear = load<u32>(SEG_BASE + (seg << 2)) + offset;
+  const entry = tlbEntry(linear);
+  if ((entry & mask) != TLB_VALID) return -1;
+  return <i64>((entry & 0xfffff000) | (linear & 0xfff));
 }
 
 @inline function advance(reg: u32, value: u32, step: u32, addr32: bool): void {
