@@ -4,6 +4,8 @@
 // cheap (../shared/DESIGN.md). The function table is never imported: V8 copies an imported
 // table into every instance and updates every importer on each set, so a unit reaches the next
 // through the host's trampoline instead, the one module besides the engine that imports it.
+// Two custom sections ride along: branch hints (wasm_writer.ts) and a name section naming each
+// unit by its entry EIP.
 import { emit8, emitU32, emitBytes, reserveU32, patchU32, writePosition, setWritePosition, TYPE_I32 } from "./wasm_writer";
 import { JIT_BATCH_HINTS, JIT_HINTS } from "../layout";
 
@@ -43,7 +45,8 @@ function emitUnitName(eip: u32): void {
   }
 }
 
-const BRANCH_HINT_SECTION = memory.data<u8>([
+const BRANCH_HINT_NAME_LENGTH = 25;
+const BRANCH_HINT_NAME = memory.data<u8>([
   0x6d, 0x65, 0x74, 0x61, 0x64, 0x61, 0x74, 0x61, 0x2e, 0x63, 0x6f, 0x64, 0x65, 0x2e, // "metadata.code."
   0x62, 0x72, 0x61, 0x6e, 0x63, 0x68, 0x5f, 0x68, 0x69, 0x6e, 0x74, // "branch_hint"
 ]);
@@ -101,8 +104,8 @@ export function writeModule(out: usize, bodies: usize, bodiesLength: usize, coun
   // JIT_BATCH_HINTS to the next's.
   if (load<u32>(<usize>JIT_BATCH_HINTS + (<usize>count << 2)) != 0) {
     section = beginSection(SECTION_CUSTOM);
-    emitU32(25);
-    for (let i = 0; i < 25; i++) emit8(load<u8>(changetype<usize>(BRANCH_HINT_SECTION) + i));
+    emitU32(BRANCH_HINT_NAME_LENGTH);
+    emitBytes(BRANCH_HINT_NAME, BRANCH_HINT_NAME_LENGTH);
     let functions: u32 = 0;
     for (let i: u32 = 0; i < count; i++) if (hintsOf(i + 1) > hintsOf(i)) functions++;
     emitU32(functions);
