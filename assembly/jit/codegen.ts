@@ -519,13 +519,28 @@ function emitAdvance(register: u32): void {
   emitGet(regLocal(register)); emitGet(L_B); emit8(W.OP_I32_ADD); emitSet(regLocal(register));
 }
 
-/** MOVS of `size` bits (8 or 32), REP-prefixed or not. */
-export function emitMoveString(size: u32, repeated: bool): void {
+// The frame around a bulk MOVS or STOS: L_A = the element count (nothing to do for REP with ECX
+// 0), a block the fast path leaves when done, and inside it the block whose end is the way to
+// the interpreter.
+function openBulk(repeated: bool): void {
   if (repeated) emitGet(regLocal(1)); else emitConst(1);
   emitSet(L_A);
   open(W.OP_BLOCK); // done
   if (repeated) { emitGet(L_A); emit8(W.OP_I32_EQZ); emitBr(W.OP_BR_IF, 0); }
   open(W.OP_BLOCK); // interpreter
+}
+
+function closeBulk(repeated: bool): void {
+  if (repeated) { emitConst(0); emitSet(regLocal(1)); }
+  emitBr(W.OP_BR, 1);
+  close();
+  emitInterpretAndLeave();
+  close();
+}
+
+/** MOVS of `size` bits (8 or 32), REP-prefixed or not. */
+export function emitMoveString(size: u32, repeated: bool): void {
+  openBulk(repeated);
   emitBulkCount(size);
   emitBulkRange(regLocal(6), readMask(), L_LINEAR);
   emitBulkRange(regLocal(7), writeMask(), L_ENTRY);
@@ -540,20 +555,12 @@ export function emitMoveString(size: u32, repeated: bool): void {
   emit8(W.OP_PREFIX_FC); emitU32(W.FC_MEMORY_COPY); emit8(0); emit8(0);
   emitAdvance(6);
   emitAdvance(7);
-  if (repeated) { emitConst(0); emitSet(regLocal(1)); }
-  emitBr(W.OP_BR, 1);
-  close();
-  emitInterpretAndLeave();
-  close();
+  closeBulk(repeated);
 }
 
 /** STOS of `size` bits (8 or 32), REP-prefixed or not. */
 export function emitStoreString(size: u32, repeated: bool): void {
-  if (repeated) emitGet(regLocal(1)); else emitConst(1);
-  emitSet(L_A);
-  open(W.OP_BLOCK); // done
-  if (repeated) { emitGet(L_A); emit8(W.OP_I32_EQZ); emitBr(W.OP_BR_IF, 0); }
-  open(W.OP_BLOCK); // interpreter
+  openBulk(repeated);
   if (size == 32) { // (a fill repeats one byte: EAX must be four of them)
     emitGet(regLocal(0)); emitGet(regLocal(0)); emitConst(0xff); emit8(W.OP_I32_AND); emitConst(0x01010101); emit8(W.OP_I32_MUL);
     emit8(W.OP_I32_NE);
@@ -566,11 +573,7 @@ export function emitStoreString(size: u32, repeated: bool): void {
   emitGet(L_B);
   emit8(W.OP_PREFIX_FC); emitU32(W.FC_MEMORY_FILL); emit8(0);
   emitAdvance(7);
-  if (repeated) { emitConst(0); emitSet(regLocal(1)); }
-  emitBr(W.OP_BR, 1);
-  close();
-  emitInterpretAndLeave();
-  close();
+  closeBulk(repeated);
 }
 
 // ---- Flags ------------------------------------------------------------------------------------
