@@ -1,7 +1,8 @@
 // The segment state (and privilege) a unit's guard checks, as one word of bits, so the guard is
-// a load and a compare instead of loading every segment it uses. The run loop recomputes the word before it
-// enters a unit and the helper after each instruction it interprets for one; nothing else can
-// change a segment while units run (segment loads, far transfers and mode changes end units).
+// a load and a compare instead of loading every segment it uses. The run loop recomputes the
+// word before it enters a unit and the helper after each instruction it interprets for one;
+// nothing else can change a segment while units run (segment loads, far transfers and mode
+// changes end units).
 import { JIT_SEGMENTS, SEG_CS, SEG_SS, CPL } from "../layout";
 import { segAccess, segBase, segLimit, ACC_DB, ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN } from "../cpu/state";
 
