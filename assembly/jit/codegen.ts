@@ -400,15 +400,21 @@ function writeMask(): u32 {
     : TLB_VALID | TLB_MMIO | TLB_HAS_CODE | TLB_READONLY_SUPERVISOR;
 }
 
+// Branch to label 0 unless the TLB entry for the linear address in local `linear` passes `mask`
+// (a plain access to RAM with the permissions asked for); the entry goes to local `entry`.
+function emitBranchUnlessTlbAllows(linear: u32, mask: u32, entry: u32): void {
+  emitGet(linear); emitConst(12); emit8(W.OP_I32_SHR_U); emitConst(2); emit8(W.OP_I32_SHL);
+  emitMemory(W.OP_I32_LOAD, 2, TLB_BASE);
+  emitTee(entry);
+  emitConst(mask); emit8(W.OP_I32_AND); emitConst(TLB_VALID); emit8(W.OP_I32_NE);
+  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+}
+
 // Inside the slow-path block: branch out to it (label 0) unless the TLB entry allows the access
 // and the access stays in its page. Two compare-and-branch pairs, which V8 emits as such; one
 // combined condition made it materialise each comparison as a value first.
 function emitSlowPathBranches(mask: u32, bytes: u32): void {
-  emitGet(L_LINEAR); emitConst(12); emit8(W.OP_I32_SHR_U); emitConst(2); emit8(W.OP_I32_SHL);
-  emitMemory(W.OP_I32_LOAD, 2, TLB_BASE);
-  emitTee(L_ENTRY);
-  emitConst(mask); emit8(W.OP_I32_AND); emitConst(TLB_VALID); emit8(W.OP_I32_NE);
-  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+  emitBranchUnlessTlbAllows(L_LINEAR, mask, L_ENTRY);
   if (bytes > 1) {
     emitGet(L_LINEAR); emitConst(0xfff); emit8(W.OP_I32_AND); emitConst(0x1000 - bytes); emit8(W.OP_I32_GT_U);
     W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
@@ -470,11 +476,7 @@ export function emitWrite(size: u32, value: u32): void {
  */
 export function emitBranchUnlessCodeIs(eip: u32, code: u32): void {
   emitLoadField(SEG_BASE + (SEG_CS << 2)); emitConst(eip); emit8(W.OP_I32_ADD); emitSet(L_LINEAR);
-  emitGet(L_LINEAR); emitConst(12); emit8(W.OP_I32_SHR_U); emitConst(2); emit8(W.OP_I32_SHL);
-  emitMemory(W.OP_I32_LOAD, 2, TLB_BASE);
-  emitTee(L_ENTRY);
-  emitConst(readMask()); emit8(W.OP_I32_AND); emitConst(TLB_VALID); emit8(W.OP_I32_NE);
-  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+  emitBranchUnlessTlbAllows(L_LINEAR, readMask(), L_ENTRY);
   emitRamAddress(); emitMemory(W.OP_I32_LOAD, 0, GUEST_RAM);
   emitConst(code); emit8(W.OP_I32_NE);
   W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
@@ -501,11 +503,7 @@ function emitBulkCount(size: u32): void {
 // Inside the interpreter block: branch to it unless [linear, linear + L_B) lies in one page whose
 // TLB entry passes `mask`; `physical` = the physical address of `linear`.
 function emitBulkRange(linear: u32, mask: u32, physical: u32): void {
-  emitGet(linear); emitConst(12); emit8(W.OP_I32_SHR_U); emitConst(2); emit8(W.OP_I32_SHL);
-  emitMemory(W.OP_I32_LOAD, 2, TLB_BASE);
-  emitTee(L_T);
-  emitConst(mask); emit8(W.OP_I32_AND); emitConst(TLB_VALID); emit8(W.OP_I32_NE);
-  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+  emitBranchUnlessTlbAllows(linear, mask, L_T);
   emitGet(linear); emitConst(0xfff); emit8(W.OP_I32_AND); emitGet(L_B); emit8(W.OP_I32_ADD); emitConst(0x1000); emit8(W.OP_I32_GT_U);
   W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
   emitGet(L_T); emitConst(0xfffff000); emit8(W.OP_I32_AND);
