@@ -98,7 +98,7 @@ export function guestRamOffset(): u32 { return GUEST_RAM; }
 /** Decode the instruction at CS:EIP into the record without executing it; returns its length. */
 export function decodeInstruction(): u32 {
   decodeUncached();
-  return load<u32>(DEC_LENGTH);
+  return <u32>load<u8>(DEC_LENGTH);
 }
 
 /** Translate a linear address as an access would (fills the TLB, may raise #PF); returns physical. */

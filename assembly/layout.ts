@@ -97,32 +97,36 @@ export const JIT_ENTRY_EPOCH = 0x5bc;
 export const JIT_SEGMENTS = 0x5b4; // which segments units may use as they are (jit/segment_state.ts)
 // Decoded-instruction record: the decoder fills it, the interpreter (and later the translator and
 // disassembler) read it.
-export const DEC_OPCODE = 0x600; // 0x000-0x0ff one-byte, 0x100-0x1ff 0F two-byte
-export const DEC_ATTRS = 0x604; // decode attributes of the opcode (decode_attrs.ts)
-export const DEC_PREFIXES = 0x608; // Prefix bits
-export const DEC_SEGMENT = 0x60c; // effective segment of the memory operand
-export const DEC_MODRM = 0x610; // ModRM byte, or -1
-export const DEC_MOD = 0x614;
-export const DEC_REG = 0x618;
-export const DEC_RM = 0x61c;
-export const DEC_EA = 0x620; // effective address (offset within DEC_SEGMENT)
-export const DEC_IMM = 0x624; // first immediate / displacement / far offset
-export const DEC_IMM2 = 0x628; // second immediate (ENTER level, far selector)
-export const DEC_OPSIZE32 = 0x62c; // 1 for 32-bit operand size
-export const DEC_ADDRSIZE32 = 0x630; // 1 for 32-bit address size
-export const DEC_LENGTH = 0x634; // instruction length in bytes
-export const DEC_BASE_IS_ESP = 0x638; // 1 when the memory operand's base register is ESP
+// Fields are 32-, 16- or 8-bit by where they lie (cpu/record.ts): a record fills 40 bytes, so a
+// decode-cache entry (tag and record) fits one 64-byte cache line.
+export const DEC_EA = 0x600; // effective address (offset within DEC_SEGMENT)
+export const DEC_IMM = 0x604; // first immediate / displacement / far offset
 // The memory operand's addressing form; DEC_EA is computed from it (and the registers) each time
 // the instruction executes: EA = ([base] + ([index] << scale) + displacement) & mask.
-export const DEC_EA_BASE = 0x63c; // address of the base register, or of ZERO_WORD
-export const DEC_EA_INDEX = 0x640; // address of the index register, or of ZERO_WORD
-export const DEC_EA_SCALE = 0x644;
-export const DEC_EA_DISPLACEMENT = 0x648;
-export const DEC_EA_MASK = 0x64c; // 0xffff with 16-bit addressing
-export const DEC_HAS_MEMORY_OPERAND = 0x650; // 1 when DEC_EA must be computed
+export const DEC_EA_DISPLACEMENT = 0x608;
+export const DEC_EA_MASK = 0x60c; // 0xffff with 16-bit addressing
+export const DEC_RECORD_16 = 0x610; // 16-bit fields from here
+export const DEC_OPCODE = 0x610; // 0x000-0x0ff one-byte, 0x100-0x1ff 0F two-byte
+export const DEC_ATTRS = 0x612; // decode attributes of the opcode (decode_attrs.ts)
+export const DEC_IMM2 = 0x614; // second immediate (ENTER level, far selector)
+export const DEC_EA_BASE = 0x616; // address of the base register, or of ZERO_WORD
+export const DEC_EA_INDEX = 0x618; // address of the index register, or of ZERO_WORD
+export const DEC_MODRM = 0x61a; // ModRM byte, or 0xffff
+export const DEC_RECORD_8 = 0x61c; // 8-bit fields from here
+export const DEC_PREFIXES = 0x61c; // Prefix bits
+export const DEC_SEGMENT = 0x61d; // effective segment of the memory operand
+export const DEC_MOD = 0x61e;
+export const DEC_REG = 0x61f;
+export const DEC_RM = 0x620;
+export const DEC_OPSIZE32 = 0x621; // 1 for 32-bit operand size
+export const DEC_ADDRSIZE32 = 0x622; // 1 for 32-bit address size
+export const DEC_LENGTH = 0x623; // instruction length in bytes
+export const DEC_BASE_IS_ESP = 0x624; // 1 when the memory operand's base register is ESP
+export const DEC_EA_SCALE = 0x625;
+export const DEC_HAS_MEMORY_OPERAND = 0x626; // 1 when DEC_EA must be computed
 // The record's extent: decoded instructions live in this buffer or in a decode-cache entry.
 export const DEC_RECORD_START = 0x600;
-export const DEC_RECORD_BYTES = 0x60;
+export const DEC_RECORD_BYTES = 0x28;
 // Address of the record the current instruction was decoded into (cpu/record.ts).
 export const DEC_RECORD_POINTER = 0x5f8;
 // Always zero: the "no register" operand of an addressing form.
@@ -178,7 +182,7 @@ export const CODE_PAGE_INFO_PAGES = 0xc0000; // 3 GiB of RAM at most
 // Decoded-instruction cache: direct-mapped, keyed by physical address and code size.
 export const DECODE_CACHE = 0x900000;
 export const DECODE_CACHE_ENTRIES = 0x4000;
-export const DECODE_CACHE_ENTRY_BYTES = 0x80; // 16-byte tag, then the record
+export const DECODE_CACHE_ENTRY_BYTES = 0x40; // 12-byte tag, then the record
 // Binary translator (jit/): the module being generated, and the unit table (entry point →
 // table slot), two-way set associative by physical address.
 export const JIT_OUTPUT = 0xb00000;

@@ -6,7 +6,7 @@ import {
   DEC_OPCODE, DEC_ATTRS, DEC_PREFIXES, DEC_SEGMENT, DEC_MODRM, DEC_MOD, DEC_REG, DEC_RM, DEC_EA,
   DEC_IMM, DEC_IMM2, DEC_OPSIZE32, DEC_ADDRSIZE32, DEC_LENGTH, DEC_BASE_IS_ESP, REG_EIP, INSTRUCTION_START,
   DEC_EA_BASE, DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_EA_MASK, DEC_HAS_MEMORY_OPERAND,
-  DEC_RECORD_START, ZERO_WORD, REGS, DECODE_CACHE, DECODE_CACHE_ENTRIES,
+  DEC_RECORD_START, ZERO_WORD, REGS, DECODE_CACHE, DECODE_CACHE_ENTRIES, DECODE_CACHE_ENTRY_BYTES,
   SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, GUEST_RAM,
 } from "../layout";
 import { OPCODE_ATTRS, GROUP_ATTRS } from "./decode_table.generated";
@@ -112,7 +112,7 @@ function fetch8Slow(linear: u32, offset: u32): u32 {
   if (fetchGeneration == tlbGeneration && base == fastFetchCodeBase && start >= fastFetchStart && start < fastFetchEnd) {
     const physical = <u32>(<usize>start + fastFetchDelta - GUEST_RAM);
     const entry = cacheEntryFor(physical);
-    const length = load<u32>(entry, CACHE_ENTRY_HEADER + DEC_LENGTH - DEC_RECORD_START);
+    const length = <u32>load<u8>(entry, CACHE_ENTRY_HEADER + DEC_LENGTH - DEC_RECORD_START);
     if (load<u32>(entry) == physical && load<u32>(entry, 4) == currentModeTag() &&
         load<u32>(entry, 8) == codePageInfo(physical >>> 12) && <u64>start + <u64>length <= <u64>fastFetchEnd) {
       store<u32>(INSTRUCTION_START, start);
@@ -176,11 +176,12 @@ function decodeSlow(): void {
 
 const CACHE_ENTRY_VALID: u32 = 2;
 
-/** The decode-cache slot for an instruction at `physical` (direct-mapped, 128-byte entries). */
+/** The decode-cache slot for an instruction at `physical` (direct-mapped, 64-byte entries). */
 @inline function cacheEntryFor(physical: u32): usize {
-  return <usize>DECODE_CACHE + (<usize>((physical ^ (physical >>> 11)) & <u32>(DECODE_CACHE_ENTRIES - 1)) << 7);
+  const index = (physical ^ (physical >>> 11)) & <u32>(DECODE_CACHE_ENTRIES - 1);
+  return <usize>DECODE_CACHE + <usize>index * DECODE_CACHE_ENTRY_BYTES;
 }
-const CACHE_ENTRY_HEADER: usize = 16; // physical address, mode tag, page generation, unused
+const CACHE_ENTRY_HEADER: usize = 12; // physical address, mode tag, page generation
 
 /** Decode without consulting or filling the cache (unit tests of the decoder). */
 export function decodeUncached(): void {

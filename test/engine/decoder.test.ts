@@ -15,7 +15,8 @@ import {
   assemble, assembleWithListing, dbSource, generateTableCorpus, handWrittenCorpus, objdump, type ReferenceInstruction,
 } from "../isa/corpus.ts";
 import {
-  createEngine, enablePaging, enterFlatProtectedMode, hex, isException, loadCode16, loadCode32, readPhys32, writePhys32,
+  createEngine, decodedField, enablePaging, enterFlatProtectedMode, hex, isException, loadCode16, loadCode32, readPhys32,
+  writePhys32,
 } from "./harness.ts";
 
 const EXC_UD = 6;
@@ -413,10 +414,11 @@ describe.each([true, false])("effective address and segment of every ModRM/SIB f
       if (form.override < 0 && segment === layout.SEG_SS) stackDefaults++;
       const modrm = form.bytes[form.bytes.indexOf(0x8b) + 1];
       const record = {
-        ea: hex(engine.get32(layout.DEC_EA)), segment: engine.get32(layout.DEC_SEGMENT),
-        addressSize32: engine.get32(layout.DEC_ADDRSIZE32), opcode: engine.get32(layout.DEC_OPCODE),
-        modrm: engine.get32(layout.DEC_MODRM), mod: engine.get32(layout.DEC_MOD), reg: engine.get32(layout.DEC_REG),
-        rm: engine.get32(layout.DEC_RM), overridden: (engine.get32(layout.DEC_PREFIXES) & PREFIX_SEGMENT) !== 0,
+        ea: hex(decodedField(engine, layout.DEC_EA)), segment: decodedField(engine, layout.DEC_SEGMENT),
+        addressSize32: decodedField(engine, layout.DEC_ADDRSIZE32), opcode: decodedField(engine, layout.DEC_OPCODE),
+        modrm: decodedField(engine, layout.DEC_MODRM), mod: decodedField(engine, layout.DEC_MOD),
+        reg: decodedField(engine, layout.DEC_REG), rm: decodedField(engine, layout.DEC_RM),
+        overridden: (decodedField(engine, layout.DEC_PREFIXES) & PREFIX_SEGMENT) !== 0,
       };
       const wanted = {
         ea: hex(ea), segment, addressSize32: form.address32 ? 1 : 0, opcode: 0x8b,
@@ -531,7 +533,7 @@ describe.each([
       ];
       for (const [field, offset, normalise] of fields) {
         if (testCase[field] === undefined) continue;
-        record[field] = engine.get32(offset);
+        record[field] = decodedField(engine, offset);
         wanted[field] = normalise(testCase[field] as number);
       }
       expect(record, testCase.source).toEqual(wanted);
@@ -568,8 +570,8 @@ describe("prefixes", () => {
     const engine = engineWithCode(bytes, code32);
     const result = decodeAt(engine, CODE_BASE, code32);
     expect(result).toEqual({ length: bytes.length });
-    expect(engine.get32(layout.DEC_PREFIXES)).toBe(prefixes);
-    expect(engine.get32(layout.DEC_SEGMENT)).toBe(segment);
+    expect(decodedField(engine, layout.DEC_PREFIXES)).toBe(prefixes);
+    expect(decodedField(engine, layout.DEC_SEGMENT)).toBe(segment);
   });
 });
 
@@ -652,7 +654,7 @@ describe("instruction fetch faults", () => {
       writePhys32(engine, PAGE_TABLE + 3 * 4, 0x3000 | 0x7);
       engine.exports.flushTlb();
       expect(engine.tryCall(() => engine.exports.decodeInstruction())).toBe(5);
-      expect(hex(engine.get32(layout.DEC_IMM))).toBe(hex(0x12345678));
+      expect(hex(decodedField(engine, layout.DEC_IMM))).toBe(hex(0x12345678));
     });
   });
 });

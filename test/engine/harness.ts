@@ -87,6 +87,14 @@ export function writePhys32(engine: Engine, address: number, value: number): voi
   for (let i = 0; i < 4; i++) ram[address + i] = (value >>> (i * 8)) & 0xff;
 }
 
+/** A field of the decoder's record, as wide as its place there (assembly/cpu/record.ts). */
+export function decodedField(engine: Engine, field: number): number {
+  const word = engine.get32(field & ~3) >>> ((field & 3) * 8);
+  if (field >= layout.DEC_RECORD_8) return word & 0xff;
+  if (field >= layout.DEC_RECORD_16) return word & 0xffff;
+  return word;
+}
+
 export function hex(value: number): string {
   return "0x" + (value >>> 0).toString(16);
 }
