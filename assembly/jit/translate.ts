@@ -18,7 +18,10 @@ import { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, 
 import { decode, nextEip } from "../cpu/decoder";
 import { readField } from "../cpu/record";
 import { OPCODE_ATTRS, GROUP_ATTRS } from "../cpu/decode_table.generated";
-import { ATTR_MODRM, ATTR_GROUP, ATTR_UNDEFINED, ATTR_MEM_ONLY, ATTR_LOCKABLE, ATTR_BLOCK_END, PREFIX_OPSIZE, PREFIX_REP } from "../cpu/decode_attrs";
+import {
+  ATTR_MODRM, ATTR_GROUP, ATTR_UNDEFINED, ATTR_MEM_ONLY, ATTR_LOCKABLE, ATTR_BLOCK_END, ATTR_MODRM_REG_ONLY, ATTR_IMM_MASK,
+  ATTR_IMM_SHIFT, IMM_B, IMM_W, IMM_Z, IMM_FAR, IMM_ENTER, IMM_MOFFS, IMM_GROUP3, PREFIX_OPSIZE, PREFIX_REP,
+} from "../cpu/decode_attrs";
 import * as W from "./wasm_writer";
 import { emit8, emitU32, emitConst, emitGet, emitSet, emitBr, emitLoadField, writePosition, setWritePosition } from "./wasm_writer";
 import {
@@ -87,19 +90,24 @@ function loadsSegment(op: u32): bool {
  * How the instruction at `eip` is handled, judged from its bytes and the opcode table alone (so
  * nothing is decoded that could raise an exception). Native translation covers 32-bit forms of
  * the common integer instructions; anything else that neither transfers control nor changes
- * mode runs as a callout.
+ * mode runs as a callout. An instruction must lie wholly in the page.
  */
 function classify(eip: u32): u32 {
-  if (eip < pageFirst || eip + MAX_INSTRUCTION_BYTES > pageLimit) return NOT_IN_UNIT;
-  let at = hostBase + <usize>(eip - pageFirst);
-  let byte = <u32>load<u8>(at);
+  if (eip < pageFirst || eip >= pageLimit) return NOT_IN_UNIT;
+  const start = hostBase + <usize>(eip - pageFirst);
+  const end = hostBase + <usize>(pageLimit - pageFirst);
+  let at = start;
   let prefixes: u32 = 0;
   let operandSize16 = false;
+  let addressSize16 = false;
   let rep = false;
   let otherPrefix = false; // 67 or F2
   let lock = false;
   let segmentOverride = false;
+  let byte: u32 = 0;
   for (;;) {
+    if (at >= end) return NOT_IN_UNIT;
+    byte = <u32>load<u8>(at);
     const segment = byte == 0x26 || byte == 0x2e || byte == 0x36 || byte == 0x3e || byte == 0x64 || byte == 0x65;
     if (segment) segmentOverride = true;
     const other = byte == 0x66 || byte == 0x67 || byte == 0xf2 || byte == 0xf3;
@@ -108,21 +116,32 @@ function classify(eip: u32): u32 {
     if (byte == 0x66) operandSize16 = true;
     else if (byte == 0xf3) rep = true;
     else if (other) otherPrefix = true;
+    if (byte == 0x67) addressSize16 = true;
     if (byte == 0xf0) lock = true;
     at++;
-    byte = load<u8>(at);
   }
   let op = byte;
-  if (op == 0x0f) { at++; op = 0x100 | <u32>load<u8>(at); }
-  const modrm = <u32>load<u8>(at + 1);
+  if (op == 0x0f) {
+    at++;
+    if (at >= end) return NOT_IN_UNIT;
+    op = 0x100 | <u32>load<u8>(at);
+  }
+  const opcodeAttrs = <u32>load<u16>(OPCODE_ATTRS + (op << 1));
+  let attrs = opcodeAttrs;
+  const usesModrm = (attrs & ATTR_MODRM) != 0;
+  let modrm: u32 = 0;
+  if (usesModrm) {
+    if (at + 1 >= end) return NOT_IN_UNIT;
+    modrm = <u32>load<u8>(at + 1);
+  }
   const reg = (modrm >> 3) & 7;
   const registerForm = (modrm >> 6) == 3;
-  let attrs = <u32>load<u16>(OPCODE_ATTRS + (op << 1));
   if ((attrs & ATTR_GROUP) != 0) attrs = <u32>load<u16>(GROUP_ATTRS + (((op << 3) | reg) << 1));
   if ((attrs & ATTR_UNDEFINED) != 0) return NOT_IN_UNIT;
-  const usesModrm = (attrs & ATTR_MODRM) != 0;
   if ((attrs & ATTR_MEM_ONLY) != 0 && registerForm) return NOT_IN_UNIT;
   if (lock && ((attrs & ATTR_LOCKABLE) == 0 || !usesModrm || registerForm)) return NOT_IN_UNIT;
+  const length = instructionLength(start, at, end, op, opcodeAttrs, attrs, modrm, operandSize16, addressSize16);
+  if (length == 0 || <usize>eip + <usize>length > <usize>pageLimit) return NOT_IN_UNIT;
   // LOCK changes nothing for one CPU: a lockable instruction that allows it runs as without.
   if (!otherPrefix) {
     if (!rep && (operandSize16 ? nativelyTranslated16(op, reg, registerForm) : nativelyTranslated(op, reg, registerForm))) return NATIVE;
@@ -131,6 +150,48 @@ function classify(eip: u32): u32 {
   }
   if ((attrs & ATTR_BLOCK_END) != 0 || loadsSegment(op)) return NOT_IN_UNIT;
   return CALLOUT;
+}
+
+/**
+ * The length of the instruction at `start` whose last opcode byte is at `at`, from its ModRM, SIB
+ * and immediates (SDM vol. 2, 2.1); 0 if a byte it needs lies at `end` or beyond.
+ */
+function instructionLength(
+  start: usize, at: usize, end: usize, op: u32, opcodeAttrs: u32, attrs: u32, modrm: u32,
+  operandSize16: bool, addressSize16: bool,
+): u32 {
+  let length = <u32>(at - start) + 1;
+  if ((opcodeAttrs & ATTR_MODRM) != 0) {
+    length++;
+    const mod = modrm >> 6;
+    const rm = modrm & 7;
+    if (mod != 3 && (attrs & ATTR_MODRM_REG_ONLY) == 0) {
+      if (addressSize16) {
+        if (mod == 0 && rm == 6) length += 2;
+      } else if (rm == 4) {
+        if (start + <usize>length >= end) return 0;
+        const sibBase = <u32>load<u8>(start + <usize>length) & 7;
+        length++;
+        if (mod == 0 && sibBase == 5) length += 4;
+      } else if (mod == 0 && rm == 5) {
+        length += 4;
+      }
+      if (mod == 1) length += 1;
+      else if (mod == 2) length += addressSize16 ? 2 : 4;
+    }
+  }
+  const operandBytes: u32 = operandSize16 ? 2 : 4;
+  switch ((opcodeAttrs & ATTR_IMM_MASK) >> ATTR_IMM_SHIFT) {
+    case IMM_B: length += 1; break;
+    case IMM_W: length += 2; break;
+    case IMM_Z: length += operandBytes; break;
+    case IMM_FAR: length += operandBytes + 2; break;
+    case IMM_ENTER: length += 3; break;
+    case IMM_MOFFS: length += addressSize16 ? 2 : 4; break;
+    case IMM_GROUP3: if (((modrm >> 3) & 6) == 0) length += (op & 1) == 0 ? 1 : operandBytes; break;
+    default: break;
+  }
+  return length <= MAX_INSTRUCTION_BYTES ? length : 0;
 }
 
 // The instructions translated to WebAssembly (32-bit operand and address size, no prefixes

@@ -168,6 +168,44 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(statistics.jitCompileFailures).toBe(0);
   });
 
+  // Instructions of every length-deciding form (SIB and disp32, 66 and 67 prefixes, the
+  // immediate of TEST in group 3), laid out to end exactly at a page end or with the last one
+  // crossing it by `overhang` bytes; then OUT in the next page.
+  function pageEndCode(overhang: number): number[] {
+    const tail = [
+      0x81, 0xc0, 0x44, 0x33, 0x22, 0x11, //       add eax, 0x11223344
+      0x66, 0x05, 0x34, 0x12, //                   add ax, 0x1234
+      0xf7, 0xc0, 0x01, 0x00, 0x00, 0x00, //       test eax, 1
+      0x67, 0x8d, 0x40, 0x07, //                   lea eax, [bx + si + 7] (16-bit addressing)
+      0x8d, 0x84, 0xb6, 0x00, 0x01, 0x00, 0x00, // lea eax, [esi + esi * 4 + 0x100]
+      0x6b, 0xc0, 0x03, //                         imul eax, eax, 3
+      0x05, 0x78, 0x56, 0x34, 0x12, //             add eax, 0x12345678
+    ];
+    const start = 0x1000 - tail.length + overhang;
+    const code = new Array<number>(start + tail.length + 4).fill(0x90);
+    code.splice(0, 10,
+      0xbe, 0x05, 0x00, 0x00, 0x00, //             mov esi, 5
+      0xe9, ...le32(start - 10)); //               jmp tail
+    code.splice(start, tail.length, ...tail);
+    code.splice(start + tail.length, 4, 0xe6, 0xf4, 0xeb, 0xfe); // out 0xf4, al; jmp $
+    return code;
+  }
+
+  it.each([
+    [0, 1n], // all translated: only the first instruction, where every run starts, is interpreted
+    [2, 2n], // the one crossing into the next page runs in the interpreter
+  ])("translates instructions up to the page end (overhang %i)", (overhang, interpreted) => {
+    const results = (["off", "force"] as const).map((mode) => {
+      const { machine } = machineFor(pageEndCode(overhang), mode);
+      const outcome = machine.runToCompletion();
+      return { outcome, statistics: machine.statistics() };
+    });
+    expect(results[1].outcome.exitStatus).toBe(results[0].outcome.exitStatus);
+    expect(results[1].outcome.instructions).toBe(results[0].outcome.instructions);
+    expect(results[1].statistics.jitCompileFailures).toBe(0);
+    expect(results[1].statistics.instructionsInterpreted).toBe(interpreted);
+  });
+
   it("keeps translated code when the guest writes data elsewhere in its page", () => {
     const code = [
       0xb9, 0xe8, 0x03, 0x00, 0x00, //             mov ecx, 1000
