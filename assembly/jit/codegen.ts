@@ -367,15 +367,16 @@ function emitInterpret(): void {
 }
 
 /**
- * On a path where the translation does not apply (a DIV that raises #DE, say): the interpreter
- * runs the current instruction from the state block and the unit leaves for wherever that went.
- * Ends the path, so the translator's own state for the other paths is untouched.
+ * The interpreter runs the current instruction from the state block and the unit leaves for
+ * wherever that went, counting the exit under `cause`: on a path where the translation does not
+ * apply (a DIV that raises #DE, say), or for an instruction the unit cannot follow. Ends the
+ * path, so the translator's own state for the other paths is untouched.
  */
-export function emitInterpretAndLeave(): void {
+export function emitInterpretAndLeave(cause: u32): void {
   emitInterpret(); // (the exit stores the registers back; the flags are in the state block already)
   if (budgetRefund != 0) { emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitSet(L_BUDGET); }
   emitLoadField(REG_EIP); emitSet(L_EXIT_EIP);
-  emitConst(EXIT_SLOW_PATH); emitSet(L_EXIT_CAUSE);
+  emitConst(cause); emitSet(L_EXIT_CAUSE);
   emitBr(W.OP_BR, nesting + 1);
 }
 
@@ -532,7 +533,7 @@ function closeBulk(repeated: bool): void {
   if (repeated) { emitConst(0); emitSet(regLocal(1)); }
   emitBr(W.OP_BR, 1);
   close();
-  emitInterpretAndLeave();
+  emitInterpretAndLeave(EXIT_SLOW_PATH);
   close();
 }
 

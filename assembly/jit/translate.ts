@@ -25,7 +25,7 @@ import {
 import * as W from "./wasm_writer";
 import { emit8, emitU32, emitConst, emitGet, emitSet, emitBr, emitLoadField, writePosition, setWritePosition } from "./wasm_writer";
 import {
-  L_BUDGET, L_NEXT, L_LINEAR, L_A, L_B, L_R, L_T, LOCALS, EXIT_BRANCH, EXIT_UNTRANSLATED,
+  L_BUDGET, L_NEXT, L_LINEAR, L_A, L_B, L_R, L_T, LOCALS, EXIT_BRANCH, EXIT_UNTRANSLATED, EXIT_SLOW_PATH,
   EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitExit, emitExitToStack, emitGoToBlock,
   emitAttentionCheck, emitCallout, emitUnitExit, emitLinearFromOffset, zeroBased, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
   forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, writesMemory, emitSetFlagsExplicit,
@@ -38,7 +38,7 @@ const MAX_BLOCK_INSTRUCTIONS: u32 = 64;
 const MAX_INSTRUCTION_BYTES: u32 = 15;
 
 // Why a block ends.
-const END_TRANSFER: u32 = 0; // its last instruction is a jump, call or return (translated)
+const END_TRANSFER: u32 = 0; // its last instruction is a jump, call or return, or leaves the unit
 const END_UNTRANSLATED: u32 = 1; // the next instruction is left to the interpreter
 const END_CONTINUE: u32 = 2; // it goes on at endEip (size limit): another block or an exit
 
@@ -79,6 +79,10 @@ function addBlock(eip: u32): void {
 const NOT_IN_UNIT: u32 = 0; // ends the unit before it: the interpreter runs it outside
 const NATIVE: u32 = 1; // translated to WebAssembly
 const CALLOUT: u32 = 2; // the interpreter runs it from inside the unit (helper call)
+// The interpreter runs it from inside the unit, which then leaves: control transfers and mode
+// changes the unit cannot follow (IRET, SYSENTER, STI, POPF, MOV to CR3 or a segment register).
+// Units do not start with one (the run loop interprets it as cheaply).
+const LEAVE: u32 = 3;
 
 // Segment-register loads other than SS (those are block ends): the unit's segment guard would
 // no longer hold after them.
@@ -148,7 +152,7 @@ function classify(eip: u32): u32 {
     if (rep && !operandSize16 && op == 0x90) return NATIVE; // PAUSE: a NOP here
     if (!operandSize16 && !segmentOverride && isBulkString(op)) return NATIVE; // REP or not
   }
-  if ((attrs & ATTR_BLOCK_END) != 0 || loadsSegment(op)) return NOT_IN_UNIT;
+  if ((attrs & ATTR_BLOCK_END) != 0 || loadsSegment(op)) return LEAVE;
   return CALLOUT;
 }
 
@@ -289,6 +293,7 @@ function scanBlock(index: u32): void {
     const next = decodeAt(eip);
     count++;
     weight += instructionWeight(kind, next);
+    if (kind == LEAVE) { eip = next; reason = END_TRANSFER; break; }
     if (kind == CALLOUT) {
       eip = next;
       if (count >= MAX_BLOCK_INSTRUCTIONS) { addBlock(eip); break; }
@@ -852,7 +857,7 @@ function translateDivide(): void {
   emitGet(regLocal(2)); emitGet(L_B); emit8(W.OP_I32_GE_U);
   W.hintUnlikely();
   open(W.OP_IF);
-  emitInterpretAndLeave();
+  emitInterpretAndLeave(EXIT_SLOW_PATH);
   close();
   emitGet(regLocal(0)); emitSet(L_A);
   emitGet(regLocal(2)); emit8(W.OP_I64_EXTEND_I32_U); emit8(W.OP_I64_CONST); emit8(32); emit8(W.OP_I64_SHL);
@@ -990,6 +995,7 @@ function emitBlock(index: u32): void {
     remaining -= instructionWeight(kind, next);
     setInstruction(eip, next, remaining);
     if (kind == CALLOUT) emitCallout();
+    else if (kind == LEAVE) emitInterpretAndLeave(EXIT_UNTRANSLATED);
     else translateInstruction(eip, next, fallsInto);
     eip = next;
   }
@@ -1041,7 +1047,8 @@ export function translateUnit(entryEip: u32, first: u32, limit: u32, host: usize
   pageLimit = limit;
   hostBase = host;
   setUserMode(user);
-  if (classify(entryEip) == NOT_IN_UNIT) return 0;
+  const entryKind = classify(entryEip);
+  if (entryKind == NOT_IN_UNIT || entryKind == LEAVE) return 0;
   const savedEip = load<u32>(REG_EIP);
   const savedStart = load<u32>(INSTRUCTION_START);
   segmentsUsed = 0;
