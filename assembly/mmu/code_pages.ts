@@ -6,8 +6,14 @@
 // Translated code is tracked finer: per page, a mask of the 128-byte chunks that translated
 // units cover and a generation of its own, bumped only by writes into those chunks. So data
 // that shares a page with hot code does not throw the code's translations away.
+//
+// A write that leaves a page without translated code unmarks it: its decodes are stale already,
+// and writes to it take the fast path again (once the slow path has refreshed the TLB entry).
+// Otherwise a page that held a process's code and then its successor's data (a freed page
+// reused) kept every write on the slow path: on the Debian guest a C benchmark run after a gzip
+// pipeline took 2.7 s and then 10.9 s instead of 2.2 s.
 import { CODE_PAGE_INFO, JIT_CODE_WRITES } from "../layout";
-import { tlbFlush } from "./tlb";
+import { tlbDropPhysicalPage } from "./tlb";
 import { bumpEntryEpoch } from "../jit/entry_cache";
 
 const MARKED: u32 = 1;
@@ -33,10 +39,11 @@ export function markTranslated(physPage: u32, from: u32, to: u32): void {
   store<u32>(slot, load<u32>(slot) | bits);
 }
 
-// Translations of the page are stale: a new generation, and translated code that is running
-// leaves at the next check (jit/helper.ts watches JIT_CODE_WRITES).
+// Translations of the page are stale: a new generation, no chunk translated any more, and
+// translated code that is running leaves at the next check (jit/helper.ts watches JIT_CODE_WRITES).
 function dropTranslations(physPage: u32): void {
   const slot = translatedSlot(physPage);
+  store<u32>(slot, 0);
   store<u32>(slot, load<u32>(slot, 4) + 1, 4);
   store<u32>(JIT_CODE_WRITES, load<u32>(JIT_CODE_WRITES) + 1);
   bumpEntryEpoch();
@@ -50,9 +57,8 @@ export function markCodePage(physPage: u32): u32 {
   const info = codePageInfo(physPage);
   if ((info & MARKED) != 0) return info;
   store<u32>(CODE_PAGE_INFO + (physPage << 2), info | MARKED);
-  // TLB entries made before the mark let writes through on the fast path: drop them all. This
-  // happens once per page that ever holds code.
-  tlbFlush(false);
+  // TLB entries made before the mark let writes through on the fast path.
+  tlbDropPhysicalPage(physPage);
   return info | MARKED;
 }
 
@@ -61,9 +67,10 @@ export function markCodePage(physPage: u32): u32 {
   const slot = CODE_PAGE_INFO + ((address >>> 12) << 2);
   const info = load<u32>(slot);
   if ((info & MARKED) != 0) {
-    store<u32>(slot, info + GENERATION_STEP);
     const page = address >>> 12;
     if ((load<u32>(translatedSlot(page)) & (<u32>1 << ((address & 0xfff) >> CHUNK_SHIFT))) != 0) dropTranslations(page);
+    const keepMark = load<u32>(translatedSlot(page)) != 0;
+    store<u32>(slot, (info + GENERATION_STEP) & (keepMark ? 0xffffffff : ~MARKED));
   }
 }
 

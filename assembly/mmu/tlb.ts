@@ -54,6 +54,17 @@ export function tlbInvalidatePage(linear: u32): void {
   tlbGeneration++;
 }
 
+/** Drop the entries that map physical page `physPage`, whatever their linear address. */
+export function tlbDropPhysicalPage(physPage: u32): void {
+  const count = load<u32>(TLB_VALID_COUNT);
+  const frame = physPage << 12;
+  for (let i: u32 = 0; i < count; i++) {
+    const slot = TLB_BASE + (load<u32>(TLB_VALID_LIST + (i << 2)) << 2);
+    if ((load<u32>(slot) & 0xfffff000) == frame) store<u32>(slot, 0); // (stays listed, as above)
+  }
+  tlbGeneration++;
+}
+
 /** Drop every entry (CR0/CR4 changes), or every non-global one (CR3 reload). */
 export function tlbFlush(keepGlobal: bool): void {
   const count = load<u32>(TLB_VALID_COUNT);

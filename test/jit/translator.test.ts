@@ -225,6 +225,28 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(machine.engine.ram()[LOAD_ADDRESS + 0x800]).toBe(1);
   });
 
+  it("lets writes over translated code take the fast path once that code is dropped", () => {
+    const code = new Array<number>(0x1001).fill(0x90);
+    code.splice(0, 23,
+      0xe8, ...le32(0x1000 - 5), //                call LOAD_ADDRESS + 0x1000 (a RET there, translated)
+      0xb9, 0xe8, 0x03, 0x00, 0x00, //             mov ecx, 1000
+      0x89, 0x0d, ...le32(LOAD_ADDRESS + 0x1000), // loop: mov [LOAD_ADDRESS + 0x1000], ecx
+      0x49, //                                     dec ecx
+      0x75, 0xf7, //                               jnz loop
+      0xe6, 0xf4, //                               out 0xf4, al
+      0xeb, 0xfe); //                              jmp $
+    code[0x1000] = 0xc3;
+    const { machine } = machineFor(code, "force");
+    expect(machine.runToCompletion().reason).toBe("exit");
+    const statistics = machine.statistics();
+    // The first store drops the RET's unit and leaves the loop's; the page then holds no
+    // translated code, so after one more slow store (which refreshes the TLB entry) the rest
+    // take the fast path. Before, each store dropped the translations again and left the unit.
+    expect(statistics.jitExitsSlowPath).toBe(2); // the first store, and the OUT
+    expect(statistics.tlbMisses).toBeLessThan(20);
+    expect(machine.engine.ram()[LOAD_ADDRESS + 0x1000]).toBe(1);
+  });
+
   it("drops translated code the host rewrites (as a DMA transfer would)", async () => {
     const ROUTINE = LOAD_ADDRESS + 0x1000;
     const FLAG = LOAD_ADDRESS + 0x2000;
