@@ -15,7 +15,7 @@
 import { JIT_ENTRY_CACHE, JIT_ENTRY_CACHE_ENTRIES, JIT_ENTRY_EPOCH, TLB_BASE } from "../layout";
 import { TLB_VALID, TLB_MMIO, TLB_NO_USER } from "../mmu/tlb";
 
-export const ENTRY_CACHE_SHIFT: u32 = 19; // 32 - log2(JIT_ENTRY_CACHE_ENTRIES)
+export const ENTRY_CACHE_SHIFT: u32 = 17; // 32 - log2(JIT_ENTRY_CACHE_ENTRIES)
 export const ENTRY_SIZE_SHIFT: u32 = 5;
 export const ENTRY_HASH_MULTIPLIER: u32 = 0x9e3779b1;
 const EPOCH_STEP: u32 = 4; // above the mode

@@ -723,7 +723,7 @@
         (local.get $17)
         (i32.const -1640531535)
        )
-       (i32.const 19)
+       (i32.const 17)
       )
       (i32.const 5)
      )
@@ -738,20 +738,20 @@
       (i32.and
        (i32.and
         (i32.eq
-         (i32.load offset=15204352
+         (i32.load offset=10485760
           (local.get $24)
          )
          (local.get $17)
         )
         (i32.eq
-         (i32.load offset=15204356
+         (i32.load offset=10485764
           (local.get $24)
          )
          (local.get $26)
         )
        )
        (i32.eq
-        (i32.load offset=15204360
+        (i32.load offset=10485768
          (local.get $24)
         )
         (i32.or
@@ -778,7 +778,7 @@
         )
         (i32.const -4079)
        )
-       (i32.load offset=15204368
+       (i32.load offset=10485776
         (local.get $24)
        )
       )
@@ -795,7 +795,7 @@
       )
       (return_call $fimport$1
        (local.get $0)
-       (i32.load offset=15204364
+       (i32.load offset=10485772
         (local.get $24)
        )
       )
