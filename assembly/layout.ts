@@ -175,8 +175,9 @@ export const TLB_VALID_LIST = 0x500000;
 export const TLB_VALID_LIST_CAPACITY = 0x10000;
 export const TLB_VALID_COUNT = 0x5f0; // entries in use in TLB_VALID_LIST
 // Per RAM page, for the decoded-instruction cache: bit 0 = decoded code is cached from this page
-// (its TLB entries carry TLB_HAS_CODE, so writes take the slow path); bits 31..1 = generation,
-// bumped by every write to a marked page, which makes the page's cached decodes stale.
+// (its TLB entries carry TLB_HAS_CODE, so writes take the slow path); bit 1 = written since its
+// code was last decoded; bits 31..2 = generation, bumped by every write to a marked page, which
+// makes the page's cached decodes stale.
 export const CODE_PAGE_INFO = 0x540000;
 export const CODE_PAGE_INFO_PAGES = 0xc0000; // 3 GiB of RAM at most
 // Decoded-instruction cache: direct-mapped, keyed by physical address and code size.

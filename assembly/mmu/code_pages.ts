@@ -7,17 +7,21 @@
 // units cover and a generation of its own, bumped only by writes into those chunks. So data
 // that shares a page with hot code does not throw the code's translations away.
 //
-// A write that leaves a page without translated code unmarks it: its decodes are stale already,
-// and writes to it take the fast path again (once the slow path has refreshed the TLB entry).
-// Otherwise a page that held a process's code and then its successor's data (a freed page
-// reused) kept every write on the slow path: on the Debian guest a C benchmark run after a gzip
-// pipeline took 2.7 s and then 10.9 s instead of 2.2 s.
+// A page written twice with no decode from it in between, and without translated code, is
+// unmarked: its decodes are stale already, and writes to it take the fast path again (once the
+// slow path has refreshed the TLB entry). Otherwise a page that held a process's code and then
+// its successor's data (a freed page reused) kept every write on the slow path: on the Debian
+// guest a C benchmark run after a gzip pipeline took 2.7 s and then 10.9 s instead of 2.2 s.
+// A page that mixes code and data stays marked (its code is decoded again between the writes),
+// so it does not pay for marking, which searches the TLB, again and again.
 import { CODE_PAGE_INFO, JIT_CODE_WRITES } from "../layout";
 import { tlbDropPhysicalPage } from "./tlb";
 import { bumpEntryEpoch } from "../jit/entry_cache";
 
+// CODE_PAGE_INFO per page: bit 0 marked, bit 1 written since a decode, then the generation.
 const MARKED: u32 = 1;
-const GENERATION_STEP: u32 = 2;
+const WRITTEN: u32 = 2;
+const GENERATION_STEP: u32 = 4;
 const CHUNK_SHIFT: u32 = 7; // 128-byte chunks, 32 per page
 
 // Per RAM page, 8 bytes: the translated-chunk mask, then the translation generation. The array
@@ -30,13 +34,17 @@ export function setTranslatedInfoBase(base: usize): void { translatedInfo = base
 /** The generation a translated unit of `physPage` is tagged with. */
 @inline export function translationGeneration(physPage: u32): u32 { return load<u32>(translatedSlot(physPage), 4); }
 
+// The chunks that page offsets [from, last] touch, as mask bits.
+function chunkBits(from: u32, last: u32): u32 {
+  const firstChunk = from >> CHUNK_SHIFT;
+  const lastChunk = last >> CHUNK_SHIFT;
+  return (lastChunk >= 31 ? 0xffffffff : (<u32>2 << lastChunk) - 1) & ~((<u32>1 << firstChunk) - 1);
+}
+
 /** Translated code now covers page offsets [from, to) of `physPage`. */
 export function markTranslated(physPage: u32, from: u32, to: u32): void {
-  const first = from >> CHUNK_SHIFT;
-  const last = (to - 1) >> CHUNK_SHIFT;
-  const bits = (last >= 31 ? 0xffffffff : (<u32>2 << last) - 1) & ~((<u32>1 << first) - 1);
   const slot = translatedSlot(physPage);
-  store<u32>(slot, load<u32>(slot) | bits);
+  store<u32>(slot, load<u32>(slot) | chunkBits(from, to - 1));
 }
 
 // Translations of the page are stale: a new generation, no chunk translated any more, and
@@ -54,24 +62,36 @@ function dropTranslations(physPage: u32): void {
 
 /** Mark a page as holding cached code; returns its info word (the generation to tag entries with). */
 export function markCodePage(physPage: u32): u32 {
-  const info = codePageInfo(physPage);
-  if ((info & MARKED) != 0) return info;
+  const raw = codePageInfo(physPage);
+  const info = raw & ~WRITTEN;
+  if ((info & MARKED) != 0) {
+    if (raw != info) store<u32>(CODE_PAGE_INFO + (physPage << 2), info);
+    return info;
+  }
   store<u32>(CODE_PAGE_INFO + (physPage << 2), info | MARKED);
   // TLB entries made before the mark let writes through on the fast path.
   tlbDropPhysicalPage(physPage);
   return info | MARKED;
 }
 
-/** A write reached physical address `address` (RAM) outside the fast path. */
-@inline export function noteCodeWrite(address: u32): void {
-  const slot = CODE_PAGE_INFO + ((address >>> 12) << 2);
-  const info = load<u32>(slot);
-  if ((info & MARKED) != 0) {
-    const page = address >>> 12;
-    if ((load<u32>(translatedSlot(page)) & (<u32>1 << ((address & 0xfff) >> CHUNK_SHIFT))) != 0) dropTranslations(page);
-    const keepMark = load<u32>(translatedSlot(page)) != 0;
-    store<u32>(slot, (info + GENERATION_STEP) & (keepMark ? 0xffffffff : ~MARKED));
+/** A write of `bytes` bytes reached physical address `address` (RAM) outside the fast path. */
+@inline export function noteCodeWrite(address: u32, bytes: u32): void {
+  const last = address + bytes - 1;
+  if (((address ^ last) >>> 12) == 0) {
+    if (isCodePage(address >>> 12)) notePageWrite(address >>> 12, chunkBits(address & 0xfff, last & 0xfff));
+  } else {
+    if (isCodePage(address >>> 12)) notePageWrite(address >>> 12, chunkBits(address & 0xfff, 0xfff));
+    if (isCodePage(last >>> 12)) notePageWrite(last >>> 12, chunkBits(0, last & 0xfff));
   }
+}
+
+// A write into `chunks` of marked page `page`.
+function notePageWrite(page: u32, chunks: u32): void {
+  const slot = CODE_PAGE_INFO + (page << 2);
+  const info = load<u32>(slot);
+  if ((load<u32>(translatedSlot(page)) & chunks) != 0) dropTranslations(page);
+  const keepMark = load<u32>(translatedSlot(page)) != 0 || (info & WRITTEN) == 0;
+  store<u32>(slot, keepMark ? (info + GENERATION_STEP) | WRITTEN : (info + GENERATION_STEP) & ~(MARKED | WRITTEN));
 }
 
 /** The host (DMA, a debugger, a loader) wrote somewhere in RAM page `physPage`. */

@@ -31,23 +31,21 @@ export function physRead32(address: u32): u32 {
 }
 export function physWrite8(address: u32, value: u32): void {
   if (isRam(address, 1)) {
-    noteCodeWrite(address);
+    noteCodeWrite(address, 1);
     store<u8>(GUEST_RAM + address, value);
   }
   else hostMmioWrite(address, 1, value & 0xff);
 }
 export function physWrite16(address: u32, value: u32): void {
   if (isRam(address, 2)) {
-    noteCodeWrite(address);
-    noteCodeWrite(address + 1);
+    noteCodeWrite(address, 2);
     store<u16>(GUEST_RAM + address, value);
   }
   else hostMmioWrite(address, 2, value & 0xffff);
 }
 export function physWrite32(address: u32, value: u32): void {
   if (isRam(address, 4)) {
-    noteCodeWrite(address);
-    noteCodeWrite(address + 3);
+    noteCodeWrite(address, 4);
     store<u32>(GUEST_RAM + address, value);
   }
   else hostMmioWrite(address, 4, value);

@@ -247,6 +247,23 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(machine.engine.ram()[LOAD_ADDRESS + 0x1000]).toBe(1);
   });
 
+  it("keeps a page that mixes code and data marked while the interpreter runs its code", () => {
+    const code = [
+      0xb9, 0xe8, 0x03, 0x00, 0x00, //             mov ecx, 1000
+      0x89, 0x0d, ...le32(LOAD_ADDRESS + 0x800), // loop: mov [LOAD_ADDRESS + 0x800], ecx
+      0x49, //                                     dec ecx
+      0x75, 0xf7, //                               jnz loop
+      0xe6, 0xf4, //                               out 0xf4, al
+      0xeb, 0xfe, //                               jmp $
+    ];
+    const { machine } = machineFor(code, "off");
+    expect(machine.runToCompletion().reason).toBe("exit");
+    // Each store takes the slow path (one TLB refill) and the loop's code is decoded again after
+    // it. Unmarking the page on the store would make each decode mark it again and drop its
+    // TLB entries, a second refill per round.
+    expect(machine.statistics().tlbMisses).toBeLessThan(1100);
+  });
+
   it("drops translated code the host rewrites (as a DMA transfer would)", async () => {
     const ROUTINE = LOAD_ADDRESS + 0x1000;
     const FLAG = LOAD_ADDRESS + 0x2000;
