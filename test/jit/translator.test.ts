@@ -61,6 +61,16 @@ function le32(value: number): number[] {
   return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24];
 }
 
+// Store ECX = 1000 down to 1 at LOAD_ADDRESS + 0x800, in the page of the code itself.
+const STORE_LOOP = [
+  0xb9, 0xe8, 0x03, 0x00, 0x00, //             mov ecx, 1000
+  0x89, 0x0d, ...le32(LOAD_ADDRESS + 0x800), // loop: mov [LOAD_ADDRESS + 0x800], ecx
+  0x49, //                                     dec ecx
+  0x75, 0xf7, //                               jnz loop
+  0xe6, 0xf4, //                               out 0xf4, al
+  0xeb, 0xfe, //                               jmp $
+];
+
 // The first module's text, checked against the reviewed file (UPDATE_GOLDEN=1 rewrites it).
 function expectGolden(module: Uint8Array, name: string): void {
   const parsed = binaryen.readBinary(module);
@@ -207,15 +217,7 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
   });
 
   it("keeps translated code when the guest writes data elsewhere in its page", () => {
-    const code = [
-      0xb9, 0xe8, 0x03, 0x00, 0x00, //             mov ecx, 1000
-      0x89, 0x0d, 0x00, 0x08, 0x10, 0x00, //       loop: mov [LOAD_ADDRESS + 0x800], ecx
-      0x49, //                                     dec ecx
-      0x75, 0xf7, //                               jnz loop
-      0xe6, 0xf4, //                               out 0xf4, al
-      0xeb, 0xfe, //                               jmp $
-    ];
-    const { machine } = machineFor(code, "force");
+    const { machine } = machineFor(STORE_LOOP, "force");
     expect(machine.runToCompletion().reason).toBe("exit");
     const statistics = machine.statistics();
     // The stores go through the slow path (the page holds code) but hit no translated bytes.
@@ -248,15 +250,7 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
   });
 
   it("keeps a page that mixes code and data marked while the interpreter runs its code", () => {
-    const code = [
-      0xb9, 0xe8, 0x03, 0x00, 0x00, //             mov ecx, 1000
-      0x89, 0x0d, ...le32(LOAD_ADDRESS + 0x800), // loop: mov [LOAD_ADDRESS + 0x800], ecx
-      0x49, //                                     dec ecx
-      0x75, 0xf7, //                               jnz loop
-      0xe6, 0xf4, //                               out 0xf4, al
-      0xeb, 0xfe, //                               jmp $
-    ];
-    const { machine } = machineFor(code, "off");
+    const { machine } = machineFor(STORE_LOOP, "off");
     expect(machine.runToCompletion().reason).toBe("exit");
     // Each store takes the slow path (one TLB refill) and the loop's code is decoded again after
     // it. Unmarking the page on the store would make each decode mark it again and drop its
