@@ -77,12 +77,10 @@ export function markCodePage(physPage: u32): u32 {
 /** A write of `bytes` bytes reached physical address `address` (RAM) outside the fast path. */
 @inline export function noteCodeWrite(address: u32, bytes: u32): void {
   const last = address + bytes - 1;
-  if (((address ^ last) >>> 12) == 0) {
-    if (isCodePage(address >>> 12)) notePageWrite(address >>> 12, chunkBits(address & 0xfff, last & 0xfff));
-  } else {
-    if (isCodePage(address >>> 12)) notePageWrite(address >>> 12, chunkBits(address & 0xfff, 0xfff));
-    if (isCodePage(last >>> 12)) notePageWrite(last >>> 12, chunkBits(0, last & 0xfff));
-  }
+  const firstPage = address >>> 12;
+  const lastPage = last >>> 12;
+  if (isCodePage(firstPage)) notePageWrite(firstPage, chunkBits(address & 0xfff, lastPage == firstPage ? last & 0xfff : 0xfff));
+  if (lastPage != firstPage && isCodePage(lastPage)) notePageWrite(lastPage, chunkBits(0, last & 0xfff));
 }
 
 // A write into `chunks` of marked page `page`.
