@@ -267,35 +267,37 @@ export function emitUnitExit(): void {
   transferRegisters(false, spillMask); // (every way here stored the flags it set)
   emitConst(0); emitGet(L_EXIT_EIP); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
   if (chaining) {
-    emitGet(L_EXIT_CAUSE); emitConst(EXIT_BRANCH); emit8(W.OP_I32_EQ);
-    emit8(W.OP_IF); emit8(W.BLOCK_VOID);
+    // One compare and branch per condition: V8 turns each into a cmp and jne, where combining
+    // them with i32.and made it materialise every comparison as a value first.
+    emit8(W.OP_BLOCK); emit8(W.BLOCK_VOID);
+    emitGet(L_EXIT_CAUSE); emitConst(EXIT_BRANCH); emit8(W.OP_I32_NE);
+    W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
     emitGet(L_EXIT_EIP); emitConst(ENTRY_HASH_MULTIPLIER); emit8(W.OP_I32_MUL);
     emitConst(ENTRY_CACHE_SHIFT); emit8(W.OP_I32_SHR_U); emitConst(ENTRY_SIZE_SHIFT); emit8(W.OP_I32_SHL);
     emitSet(L_T);
-    emitLoadField(SEG_BASE + (SEG_CS << 2)); emitSet(L_X);
     emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE);
-    emitGet(L_EXIT_EIP); emit8(W.OP_I32_EQ);
+    emitGet(L_EXIT_EIP); emit8(W.OP_I32_NE);
+    W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+    emitLoadField(SEG_BASE + (SEG_CS << 2)); emitSet(L_X);
     emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 4);
-    emitGet(L_X); emit8(W.OP_I32_EQ);
-    emit8(W.OP_I32_AND);
+    emitGet(L_X); emit8(W.OP_I32_NE);
+    W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
     emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 8);
-    emitLoadField(JIT_ENTRY_EPOCH); emitConst(userMode ? 3 : 2); emit8(W.OP_I32_OR); emit8(W.OP_I32_EQ);
-    emit8(W.OP_I32_AND);
+    emitLoadField(JIT_ENTRY_EPOCH); emitConst(userMode ? 3 : 2); emit8(W.OP_I32_OR); emit8(W.OP_I32_NE);
+    W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
     // The TLB entry of the target's page still maps the page the entry was made for.
     emitGet(L_X); emitGet(L_EXIT_EIP); emit8(W.OP_I32_ADD); emitConst(12); emit8(W.OP_I32_SHR_U);
     emitConst(2); emit8(W.OP_I32_SHL); emitMemory(W.OP_I32_LOAD, 2, TLB_BASE);
     emitConst(entryTlbMask(userMode)); emit8(W.OP_I32_AND);
     emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 16);
-    emit8(W.OP_I32_EQ);
-    emit8(W.OP_I32_AND);
-    emit8(W.OP_IF); emit8(W.BLOCK_VOID);
+    emit8(W.OP_I32_NE);
+    W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
     emitConst(0);
     emitLoadField(STAT_JIT_CHAINED); emitConst(1); emit8(W.OP_I32_ADD);
     emitMemory(W.OP_I32_STORE, 2, STAT_JIT_CHAINED);
     emitGet(L_BUDGET);
     emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 12);
     emit8(W.OP_RETURN_CALL); emitU32(FUNCTION_TRAMPOLINE);
-    emit8(W.OP_END);
     emit8(W.OP_END);
   }
   emitGet(L_EXIT_CAUSE); emitConst(2); emit8(W.OP_I32_SHL);

@@ -472,7 +472,7 @@ function emitBranchTo(eip: u32, fallsInto: i32): void {
   // A block laid out later starts right after the end of its label, which encloses this code: a
   // direct branch. Earlier blocks (loops) go through the dispatch loop's br_table.
   if (target > <i32>currentBlock) emitBr(W.OP_BR, nesting - currentBlockNesting + <u32>target - currentBlock - 1);
-  else if (target >= 0) emitGoToBlock(<u32>target);
+  else if (target >= 0) { branchesBack = true; emitGoToBlock(<u32>target); }
   else emitExit(eip, EXIT_BRANCH, 0);
 }
 
@@ -1018,18 +1018,25 @@ function noteCoverage(): void {
   }
 }
 
+// Whether a block of the unit branches back to an earlier one (the first pass finds out).
+let branchesBack = false;
+
 // The exit block around the dispatch loop, whose br_table picks the block to run (L_NEXT) and
-// which every block ends by branching back to or out of.
+// which every block ends by branching back to or out of. A unit with no backward branch has a
+// plain block in the loop's place and starts at block 0: V8 gives every loop a stack check at
+// its head and hoists out of it what depends only on registers the unit never writes.
 function emitDispatch(): void {
   setNesting(0);
   emit8(W.OP_BLOCK); emit8(W.BLOCK_VOID); // exit
-  emit8(W.OP_LOOP); emit8(W.BLOCK_VOID); // dispatch
+  emit8(branchesBack ? W.OP_LOOP : W.OP_BLOCK); emit8(W.BLOCK_VOID); // dispatch
   for (let i: u32 = 0; i < blocks; i++) { emit8(W.OP_BLOCK); emit8(W.BLOCK_VOID); }
-  emitGet(L_NEXT);
-  emit8(W.OP_BR_TABLE);
-  emitU32(blocks);
-  for (let i: u32 = 0; i < blocks; i++) emitU32(i);
-  emitU32(0);
+  if (branchesBack) {
+    emitGet(L_NEXT);
+    emit8(W.OP_BR_TABLE);
+    emitU32(blocks);
+    for (let i: u32 = 0; i < blocks; i++) emitU32(i);
+    emitU32(0);
+  }
   for (let i: u32 = 0; i < blocks; i++) {
     emit8(W.OP_END);
     emitBlock(i);
@@ -1063,6 +1070,7 @@ export function translateUnit(entryEip: u32, first: u32, limit: u32, host: usize
   setWritePosition(JIT_OUTPUT);
   W.resetLocalUse();
   W.recordHints(false, 0);
+  branchesBack = false;
   emitDispatch();
   setStateMasks(W.localsWritten, W.localsRead | W.localsWritten);
 

@@ -104,6 +104,28 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(interpreted.runToCompletion().exitStatus).toBe(25);
   });
 
+  it("gives a unit with no backward branch no loop, and one with a loop its dispatch loop", () => {
+    const straight = [
+      0x31, 0xc0, //       xor eax, eax
+      0x83, 0xc0, 0x0c, // add eax, 12
+      0xe6, 0xf4, //       out 0xf4, al
+      0xf4, //             hlt
+    ];
+    const { machine, modules } = machineFor(straight, "force");
+    expect(machine.runToCompletion().exitStatus).toBe(25); // (12 << 1) | 1
+    const looped = machineFor(SUM_LOOP, "force");
+    expect(looped.machine.runToCompletion().exitStatus).toBe(111);
+    const text = (module: Uint8Array): string => {
+      const parsed = binaryen.readBinary(module);
+      parsed.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.TailCall);
+      const result = parsed.emitText();
+      parsed.dispose();
+      return result;
+    };
+    expect(text(modules[0])).not.toContain("(loop");
+    expect(text(looped.modules[0])).toContain("(loop");
+  });
+
   it("gives the interpreter's results and counts what it did", () => {
     const results = (["off", "on", "force"] as const).map((mode) => {
       const { machine } = machineFor(SUM_LOOP, mode);

@@ -710,96 +710,99 @@
    (i32.const 0)
    (local.get $17)
   )
-  (if
-   (i32.eq
-    (local.get $18)
-    (i32.const 0)
+  (block $block5
+   (@metadata.code.branch_hint "\00")
+   (br_if $block5
+    (i32.ne
+     (local.get $18)
+     (i32.const 0)
+    )
    )
-   (then
-    (local.set $24
-     (i32.shl
-      (i32.shr_u
-       (i32.mul
-        (local.get $17)
-        (i32.const -1640531535)
-       )
-       (i32.const 17)
+   (local.set $24
+    (i32.shl
+     (i32.shr_u
+      (i32.mul
+       (local.get $17)
+       (i32.const -1640531535)
       )
-      (i32.const 5)
+      (i32.const 17)
+     )
+     (i32.const 5)
+    )
+   )
+   (@metadata.code.branch_hint "\00")
+   (br_if $block5
+    (i32.ne
+     (i32.load offset=10485760
+      (local.get $24)
+     )
+     (local.get $17)
+    )
+   )
+   (local.set $26
+    (i32.load offset=1188
+     (i32.const 0)
+    )
+   )
+   (@metadata.code.branch_hint "\00")
+   (br_if $block5
+    (i32.ne
+     (i32.load offset=10485764
+      (local.get $24)
+     )
+     (local.get $26)
+    )
+   )
+   (@metadata.code.branch_hint "\00")
+   (br_if $block5
+    (i32.ne
+     (i32.load offset=10485768
+      (local.get $24)
+     )
+     (i32.or
+      (i32.load offset=1468
+       (i32.const 0)
+      )
+      (i32.const 2)
      )
     )
-    (local.set $26
-     (i32.load offset=1188
+   )
+   (@metadata.code.branch_hint "\00")
+   (br_if $block5
+    (i32.ne
+     (i32.and
+      (i32.load offset=1048576
+       (i32.shl
+        (i32.shr_u
+         (i32.add
+          (local.get $26)
+          (local.get $17)
+         )
+         (i32.const 12)
+        )
+        (i32.const 2)
+       )
+      )
+      (i32.const -4079)
+     )
+     (i32.load offset=10485776
+      (local.get $24)
+     )
+    )
+   )
+   (i32.store offset=1864
+    (i32.const 0)
+    (i32.add
+     (i32.load offset=1864
       (i32.const 0)
      )
+     (i32.const 1)
     )
-    (if
-     (i32.and
-      (i32.and
-       (i32.and
-        (i32.eq
-         (i32.load offset=10485760
-          (local.get $24)
-         )
-         (local.get $17)
-        )
-        (i32.eq
-         (i32.load offset=10485764
-          (local.get $24)
-         )
-         (local.get $26)
-        )
-       )
-       (i32.eq
-        (i32.load offset=10485768
-         (local.get $24)
-        )
-        (i32.or
-         (i32.load offset=1468
-          (i32.const 0)
-         )
-         (i32.const 2)
-        )
-       )
-      )
-      (i32.eq
-       (i32.and
-        (i32.load offset=1048576
-         (i32.shl
-          (i32.shr_u
-           (i32.add
-            (local.get $26)
-            (local.get $17)
-           )
-           (i32.const 12)
-          )
-          (i32.const 2)
-         )
-        )
-        (i32.const -4079)
-       )
-       (i32.load offset=10485776
-        (local.get $24)
-       )
-      )
-     )
-     (then
-      (i32.store offset=1864
-       (i32.const 0)
-       (i32.add
-        (i32.load offset=1864
-         (i32.const 0)
-        )
-        (i32.const 1)
-       )
-      )
-      (return_call $fimport$1
-       (local.get $0)
-       (i32.load offset=10485772
-        (local.get $24)
-       )
-      )
-     )
+   )
+   (return_call $fimport$1
+    (local.get $0)
+    (i32.load offset=10485772
+     (local.get $24)
     )
    )
   )
