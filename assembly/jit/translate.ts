@@ -205,6 +205,7 @@ function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
     const second = op & 0xff;
     if (second == 0xa3 || second == 0xab || second == 0xb3 || second == 0xbb) return registerForm; // BT BTS BTR BTC r, r
     if (second == 0xba) return reg >= 4; // BT BTS BTR BTC, imm8
+    if (second == 0xa5 || second == 0xad) return registerForm; // SHLD SHRD r, r, CL
     return (second >= 0x40 && second <= 0x4f) || (second >= 0x80 && second <= 0x9f) || second == 0xa4 || second == 0xac ||
       second == 0xaf || second == 0xb1 || second == 0xb6 || second == 0xb7 || second == 0xbe || second == 0xbf;
   }
@@ -221,7 +222,8 @@ function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
     case 0xfa: return !userMode; // CLI (the guard requires CPL 0)
     case 0x80: case 0x81: case 0x83: return true;
     case 0xc1: case 0xd1: return reg != 2 && reg != 3 && reg != 6; // ROL ROR SHL SHR SAR
-    case 0xd3: return registerForm && (reg == 4 || reg == 5 || reg == 7); // SHL SHR SAR r32, CL
+    case 0xc0: case 0xd0: return reg == 4 || reg == 5 || reg == 7; // SHL SHR SAR r/m8
+    case 0xd2: case 0xd3: return registerForm && (reg == 4 || reg == 5 || reg == 7); // SHL SHR SAR r, CL
     case 0x8d: return !registerForm;
     case 0xc6: case 0xc7: return reg == 0;
     case 0xf6: return reg == 0;
@@ -591,7 +593,19 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
       case 0x1a4: case 0x1ac: {
         const count = immediate() & 31;
         if (count == 0) { emitCallout(); return; } // changes nothing, but still reads and writes E
-        translateDoubleShift(op == 0x1a4, count, reg);
+        emitConst(count); emitSet(L_B);
+        translateDoubleShift(op == 0x1a4, reg);
+        break;
+      }
+      case 0x1a5: case 0x1ad: { // SHLD/SHRD r32, r32, CL: nothing happens for a count of 0
+        emitGet(regLocal(1)); emitConst(31); emit8(W.OP_I32_AND); emitSet(L_B);
+        emitCacheFlags();
+        emitGet(L_B);
+        open(W.OP_IF);
+        translateDoubleShift(op == 0x1a5, reg);
+        close();
+        forgetFlags();
+        markFlagsSet();
         break;
       }
       case 0x87: {
@@ -703,11 +717,12 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         emitGet(L_R); emitSet(regLocal(5));
         break;
       }
-      case 0xc1: case 0xd1: {
-        const count = op == 0xd1 ? 1 : immediate() & 31;
+      case 0xc0: case 0xc1: case 0xd0: case 0xd1: {
+        const size: u32 = (op & 1) == 0 ? 8 : vsize;
+        const count = op >= 0xd0 ? 1 : immediate() & 31;
         if (count == 0) { emitCallout(); return; } // changes nothing, but still reads and writes E
         prepareE();
-        emitReadE(vsize); emitSet(L_A);
+        emitReadE(size); emitSet(L_A);
         if (reg <= 1) { // (32-bit only)
           translateRotate(reg == 0, count);
           emitWriteE(32, L_R);
@@ -715,21 +730,22 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
           break;
         }
         emitConst(count); emitSet(L_B);
-        translateShift(reg, vsize);
-        emitWriteE(vsize, L_R);
-        emitSetFlagsExplicit(vsize);
+        translateShift(reg, size);
+        emitWriteE(size, L_R);
+        emitSetFlagsExplicit(size);
         break;
       }
-      case 0xd3: { // SHL/SHR/SAR r32, CL: nothing happens for a count of 0
+      case 0xd2: case 0xd3: { // SHL/SHR/SAR r, CL: nothing happens for a count of 0
+        const size: u32 = op == 0xd2 ? 8 : vsize;
         const r = readField(DEC_RM);
         emitGet(regLocal(1)); emitConst(31); emit8(W.OP_I32_AND); emitSet(L_B);
         emitCacheFlags();
         emitGet(L_B);
         open(W.OP_IF);
-        emitGetReg(r, vsize); emitSet(L_A);
-        translateShift(reg, vsize);
-        emitSetReg(r, vsize, L_R);
-        emitSetFlagsExplicit(vsize);
+        emitGetReg(r, size); emitSet(L_A);
+        translateShift(reg, size);
+        emitSetReg(r, size, L_R);
+        emitSetFlagsExplicit(size);
         close();
         forgetFlags();
         markFlagsSet();
@@ -810,6 +826,7 @@ function translateShift(operation: u32, size: u32): void {
   } else {
     emitGet(L_A);
     if (size == 16) emit8(W.OP_I32_EXTEND16_S);
+    else if (size == 8) emit8(W.OP_I32_EXTEND8_S);
     emitCountMinus(1); emit8(W.OP_I32_SHR_S); emitSet(L_R);
     emitGet(L_R); emitConst(1); emit8(W.OP_I32_AND);
     emitTeeCf();
@@ -907,16 +924,18 @@ function translateBitTest(operation: u32, immediateOffset: bool): void {
   emitSetFlagBits(FLAG_CF);
 }
 
-// SHLD/SHRD E, G, imm8 (32-bit, count 1..31): E's bits shifted out are replaced by G's; CF is
+// SHLD/SHRD E, G by L_B (32-bit, count 1..31): E's bits shifted out are replaced by G's; CF is
 // the last bit out, OF whether the sign changed, SF ZF PF from the result (alu.ts doubleShift).
-function translateDoubleShift(left: bool, count: u32, reg: u32): void {
+function translateDoubleShift(left: bool, reg: u32): void {
   prepareE();
   emitReadE(32); emitSet(L_A);
-  emitGet(L_A); emitConst(count); emit8(left ? W.OP_I32_SHL : W.OP_I32_SHR_U);
-  emitGet(regLocal(reg)); emitConst(32 - count); emit8(left ? W.OP_I32_SHR_U : W.OP_I32_SHL);
+  emitGet(L_A); emitGet(L_B); emit8(left ? W.OP_I32_SHL : W.OP_I32_SHR_U);
+  emitGet(regLocal(reg)); emitConst(32); emitGet(L_B); emit8(W.OP_I32_SUB); emit8(left ? W.OP_I32_SHR_U : W.OP_I32_SHL);
   emit8(W.OP_I32_OR);
   emitSet(L_R);
-  emitGet(L_A); emitConst(left ? 32 - count : count - 1); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
+  emitGet(L_A);
+  if (left) { emitConst(32); emitGet(L_B); emit8(W.OP_I32_SUB); } else emitCountMinus(1);
+  emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
   emitGet(L_A); emitGet(L_R); emit8(W.OP_I32_XOR); emitConst(31); emit8(W.OP_I32_SHR_U); emitConst(11); emit8(W.OP_I32_SHL);
   emit8(W.OP_I32_OR);
   emitSet(L_T);
