@@ -66,6 +66,19 @@ function recomputeAttention(): void {
   store<u32>(ATTENTION, pending ? 1 : 0);
 }
 
+/**
+ * After an instruction translated code ran through the interpreter (STI, POPF...) asked for
+ * attention: whether the next boundary really needs it. An interrupt shadow with no interrupt
+ * to hold off and no single-step to delay holds nothing back, so it ends here; with nothing
+ * else pending the unit then goes on instead of leaving.
+ */
+export function settleAttention(): void {
+  const flags = load<u32>(REG_EFLAGS);
+  const interruptible = load<u32>(INTERRUPT_PENDING) != 0 && (flags & FLAG_IF) != 0;
+  if (!interruptible && (flags & FLAG_TF) == 0) store<u32>(INHIBIT_INTERRUPTS, 0);
+  recomputeAttention();
+}
+
 export function resume(): i32 {
   requestAttention(); // the host may have changed anything between calls
   if (load<i32>(EXCEPTION_VECTOR) >= 0) {

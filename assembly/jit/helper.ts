@@ -8,7 +8,7 @@ import { physRead8, physWrite8 } from "../mmu/physical";
 import { readLinear16Slow, readLinear32Slow, writeLinear16Slow, writeLinear32Slow } from "../mmu/linear";
 import { testCondition, peekFlags } from "../cpu/flags";
 import { FLAG_VM, FLAG_RF } from "../cpu/state";
-import { setBudgetLeft } from "../cpu/run";
+import { setBudgetLeft, settleAttention } from "../cpu/run";
 import {
   HELPER_READ8, HELPER_READ16, HELPER_READ32, HELPER_WRITE8, HELPER_WRITE16,
   HELPER_TEST_CONDITION, HELPER_INTERPRET, HELPER_FLAGS_IMAGE,
@@ -35,6 +35,7 @@ export function jitHelper(op: u32, a: u32, b: u32): u32 {
     decode();
     store<u32>(REG_EIP, nextEip);
     execute();
+    if (load<u32>(ATTENTION) != 0) settleAttention();
     updateSegmentState(); // (for the units this one chains to)
   } else if (op == HELPER_WRITE8) physWrite8(translate(a, true, user), b);
   else if (op == HELPER_WRITE16) writeLinear16Slow(a, b, user);

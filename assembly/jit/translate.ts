@@ -152,6 +152,9 @@ function classify(eip: u32): u32 {
     if (rep && !operandSize16 && op == 0x90) return NATIVE; // PAUSE: a NOP here
     if (!operandSize16 && !segmentOverride && isBulkString(op)) return NATIVE; // REP or not
   }
+  // STI and POPF change nothing a unit depends on (it reads DF when it runs a string instruction;
+  // IF and TF only decide whether the boundary needs attention, which the callout checks).
+  if (op == 0xfb || op == 0x9d) return CALLOUT;
   if ((attrs & ATTR_BLOCK_END) != 0 || loadsSegment(op)) return LEAVE;
   return CALLOUT;
 }
