@@ -238,6 +238,25 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(results[1].statistics.instructionsInterpreted).toBe(interpreted);
   });
 
+  it("runs POPF inside a unit and stays in it while no interrupt is due", () => {
+    const popfLoop = [
+      0xb9, 0xe8, 0x03, 0x00, 0x00, // mov ecx, 1000
+      0x9c, //                         loop: pushfd
+      0x9d, //                         popfd
+      0x49, //                         dec ecx
+      0x75, 0xfb, //                   jnz loop
+      0xe6, 0xf4, //                   out 0xf4, al
+      0xf4, //                         hlt
+    ];
+    const { machine } = machineFor(popfLoop, "force");
+    expect(machine.runToCompletion().reason).toBe("exit");
+    const statistics = machine.statistics();
+    // The POPFs are callouts (1000 interpreted instructions); the unit leaves only for the OUT.
+    expect(statistics.jitExitsUntranslated).toBe(0);
+    expect(statistics.jitExitsSlowPath).toBe(1);
+    expect(statistics.instructionsTranslated).toBeGreaterThan(3990n);
+  });
+
   it("keeps translated code when the guest writes data elsewhere in its page", () => {
     const { machine } = machineFor(STORE_LOOP, "force");
     expect(machine.runToCompletion().reason).toBe("exit");
