@@ -184,6 +184,9 @@ export const CODE_PAGE_INFO_PAGES = 0xc0000; // 3 GiB of RAM at most
 export const DECODE_CACHE = 0x900000;
 export const DECODE_CACHE_ENTRIES = 0x4000;
 export const DECODE_CACHE_ENTRY_BYTES = 0x40; // 12-byte tag, then the record
+// The pages each recent address space had in the TLB when the guest left it (mmu/address_spaces.ts).
+export const ADDRESS_SPACES = 0xe80000;
+export const ADDRESS_SPACES_BYTES = 0x4000;
 // Binary translator (jit/): the module being generated, and the unit table (entry point →
 // table slot), two-way set associative by physical address.
 export const JIT_OUTPUT = 0xb00000;

@@ -27,6 +27,7 @@ import {
 import { readLinear16, readLinear32, writeLinear16, writeLinear32 } from "../mmu/linear";
 import { tlbFlush, tlbInvalidatePage, tlbEntry, TLB_LARGE } from "../mmu/tlb";
 import { syncInstructionsRetired } from "./run";
+import { rememberAddressSpace, reloadAddressSpace } from "../mmu/address_spaces";
 
 @inline function requireProtectedMode(): void { if (!isProtectedMode() || isVm86()) raiseFault(EXC_UD, -1); }
 @inline function requireCpl0(): void { if (getCpl() != 0) raiseFault(EXC_GP, 0); }
@@ -210,8 +211,11 @@ export function moveToControl(): void {
     case 0: writeCr0(value); break;
     case 2: store<u32>(CR2, value); break;
     case 3: {
+      const paging = (load<u32>(CR0) & CR0_PG) != 0;
+      if (paging) rememberAddressSpace(load<u32>(CR3) & 0xfffff000);
       store<u32>(CR3, value & 0xfffff018);
       tlbFlush(true);
+      if (paging) reloadAddressSpace(value & 0xfffff000);
       break;
     }
     case 4: {

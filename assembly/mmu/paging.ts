@@ -71,16 +71,58 @@ export function translate(linear: u32, write: bool, user: bool): u32 {
       global = (pte & PTE_G) != 0;
       physPage = pte & 0xfffff000;
     }
-    if (!allowUser) flags |= TLB_NO_USER;
-    // A clean page keeps writes on the slow path so the first one sets the dirty bit.
-    if (!allowWrite || !dirty) flags |= TLB_READONLY_USER;
-    if ((!allowWrite && (cr0 & CR0_WP) != 0) || !dirty) flags |= TLB_READONLY_SUPERVISOR;
-    if (global && (cr4 & CR4_PGE) != 0) flags |= TLB_GLOBAL;
+    flags |= permissionFlags(allowUser, allowWrite, dirty, global, cr0, cr4);
   }
-  if (physPage >= ramBytes) flags |= TLB_MMIO;
-  else if (isCodePage(physPage >>> 12)) flags |= TLB_HAS_CODE;
-  tlbInsert(linear, physPage | flags);
+  tlbInsert(linear, physPage | flags | backingFlags(physPage));
   return physPage | (linear & 0xfff);
+}
+
+// The TLB permission bits for a page the walk found.
+@inline function permissionFlags(allowUser: bool, allowWrite: bool, dirty: bool, global: bool, cr0: u32, cr4: u32): u32 {
+  let flags: u32 = 0;
+  if (!allowUser) flags |= TLB_NO_USER;
+  // A clean page keeps writes on the slow path so the first one sets the dirty bit.
+  if (!allowWrite || !dirty) flags |= TLB_READONLY_USER;
+  if ((!allowWrite && (cr0 & CR0_WP) != 0) || !dirty) flags |= TLB_READONLY_SUPERVISOR;
+  if (global && (cr4 & CR4_PGE) != 0) flags |= TLB_GLOBAL;
+  return flags;
+}
+
+// The TLB bits that say what backs a physical page: a device, or RAM holding cached code.
+@inline function backingFlags(physPage: u32): u32 {
+  if (physPage >= ramBytes) return TLB_MMIO;
+  return isCodePage(physPage >>> 12) ? TLB_HAS_CODE : 0;
+}
+
+const PRESENT_ACCESSED: u32 = PTE_P | PTE_A;
+
+/**
+ * Put the translation of `linear` in the TLB if the paging structures, in RAM, map it with the
+ * accessed bits already set, so a read walk would write nothing: the guest cannot tell this
+ * from a demand walk, as a TLB may cache any translation the current structures give (SDM
+ * vol. 3, 4.10.2.3). Paging must be on.
+ */
+export function prefetchTranslation(linear: u32): void {
+  const cr0 = load<u32>(CR0);
+  const cr4 = load<u32>(CR4);
+  const pdeAddress = (load<u32>(CR3) & 0xfffff000) | ((linear >>> 20) & 0xffc);
+  if (pdeAddress >= ramBytes) return; // (never a device read the guest did not ask for)
+  const pde = physRead32(pdeAddress);
+  if ((pde & PRESENT_ACCESSED) != PRESENT_ACCESSED) return;
+  let physPage: u32;
+  let flags: u32 = TLB_VALID;
+  if ((pde & PDE_PS) != 0 && (cr4 & CR4_PSE) != 0) {
+    physPage = (pde & 0xffc00000) | (linear & 0x3ff000);
+    flags |= TLB_LARGE | permissionFlags((pde & PTE_US) != 0, (pde & PTE_RW) != 0, (pde & PTE_D) != 0, (pde & PTE_G) != 0, cr0, cr4);
+  } else {
+    const pteAddress = (pde & 0xfffff000) | ((linear >>> 10) & 0xffc);
+    if (pteAddress >= ramBytes) return;
+    const pte = physRead32(pteAddress);
+    if ((pte & PRESENT_ACCESSED) != PRESENT_ACCESSED) return;
+    physPage = pte & 0xfffff000;
+    flags |= permissionFlags((pde & pte & PTE_US) != 0, (pde & pte & PTE_RW) != 0, (pte & PTE_D) != 0, (pte & PTE_G) != 0, cr0, cr4);
+  }
+  tlbInsert(linear, physPage | flags | backingFlags(physPage));
 }
 
 /**

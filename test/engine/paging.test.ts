@@ -348,6 +348,40 @@ describe("TLB (SDM vol. 3, 4.10)", () => {
     }
   });
 
+  // mmu/address_spaces.ts: the pages an address space held are translated again when the
+  // guest switches back to it, from the tables as they are then, and only where that writes
+  // nothing (accessed bits already set).
+  const OTHER_DIRECTORY = 0x5000;
+  function leaveAndReturn(engine: Engine, whileAway: () => void): void {
+    writePhys32(engine, OTHER_DIRECTORY, LOW_TABLE | P | RW | US | A);
+    execute(engine, MOV_CR3_FROM_EAX, { eax: OTHER_DIRECTORY });
+    whileAway();
+    execute(engine, MOV_CR3_FROM_EAX, { eax: PAGE_DIRECTORY });
+  }
+
+  it("switching back to an address space translates its pages again at once, from the tables as they are then", () => {
+    const { engine } = addressSpace();
+    remap(engine, 0x123000);
+    warmUp(engine);
+    leaveAndReturn(engine, () => remap(engine, 0x456000));
+    const misses = engine.get32(layout.STAT_TLB_MISSES);
+    expect(readData(engine)).toBe(hex(0x456000));
+    expect(engine.get32(layout.STAT_TLB_MISSES)).toBe(misses);
+  });
+
+  it("switching back leaves out a page whose accessed bit the guest cleared, and sets no accessed bit", () => {
+    const { engine } = addressSpace();
+    remap(engine, 0x123000);
+    warmUp(engine);
+    const pte = pteAddress(DATA_TABLE, DATA_LINEAR);
+    leaveAndReturn(engine, () => writePhys32(engine, pte, readPhys32(engine, pte) & ~A));
+    expect(readPhys32(engine, pte) & A).toBe(0);
+    const misses = engine.get32(layout.STAT_TLB_MISSES);
+    expect(readData(engine)).toBe(hex(0x123000));
+    expect(engine.get32(layout.STAT_TLB_MISSES)).toBe(misses + 1);
+    expect(readPhys32(engine, pte) & A).toBe(A);
+  });
+
   it("without CR4.PGE the G bit is ignored", () => {
     const { engine } = addressSpace();
     remap(engine, 0x123000, G);
