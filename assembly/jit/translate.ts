@@ -80,14 +80,17 @@ const NOT_IN_UNIT: u32 = 0; // ends the unit before it: the interpreter runs it 
 const NATIVE: u32 = 1; // translated to WebAssembly
 const CALLOUT: u32 = 2; // the interpreter runs it from inside the unit (helper call)
 // The interpreter runs it from inside the unit, which then leaves: control transfers and mode
-// changes the unit cannot follow (IRET, SYSENTER, STI, POPF, MOV to CR3 or a segment register).
-// Units do not start with one (the run loop interprets it as cheaply).
+// changes the unit cannot follow (IRET, SYSENTER, MOV to CR3). Units do not start with one (the
+// run loop interprets it as cheaply).
 const LEAVE: u32 = 3;
+// A segment-register load: a callout, after which the unit goes on only if its segment guard
+// still holds (Linux loads the same flat data segments again on every system call).
+const SEGMENT_LOAD: u32 = 4;
 
-// Segment-register loads other than SS (those are block ends): the unit's segment guard would
-// no longer hold after them.
+// Segment-register loads: POP ES/SS/DS/FS/GS, MOV Sreg, LES LDS LSS LFS LGS.
 function loadsSegment(op: u32): bool {
-  return op == 0x07 || op == 0x1f || op == 0xc4 || op == 0xc5 || op == 0x1a1 || op == 0x1a9 || op == 0x1b4 || op == 0x1b5;
+  return op == 0x07 || op == 0x17 || op == 0x1f || op == 0x8e || op == 0xc4 || op == 0xc5 || op == 0x1a1 ||
+    op == 0x1a9 || op == 0x1b2 || op == 0x1b4 || op == 0x1b5;
 }
 
 /**
@@ -155,7 +158,8 @@ function classify(eip: u32): u32 {
   // STI and POPF change nothing a unit depends on (it reads DF when it runs a string instruction;
   // IF and TF only decide whether the boundary needs attention, which the callout checks).
   if (op == 0xfb || op == 0x9d) return CALLOUT;
-  if ((attrs & ATTR_BLOCK_END) != 0 || loadsSegment(op)) return LEAVE;
+  if (loadsSegment(op)) return SEGMENT_LOAD;
+  if ((attrs & ATTR_BLOCK_END) != 0) return LEAVE;
   return CALLOUT;
 }
 
@@ -299,7 +303,7 @@ function scanBlock(index: u32): void {
     count++;
     weight += instructionWeight(kind, next);
     if (kind == LEAVE) { eip = next; reason = END_TRANSFER; break; }
-    if (kind == CALLOUT) {
+    if (kind == CALLOUT || kind == SEGMENT_LOAD) {
       eip = next;
       if (count >= MAX_BLOCK_INSTRUCTIONS) { addBlock(eip); break; }
       continue;
@@ -970,7 +974,7 @@ function emitAttentionCheckAfter(): void {
 // jump out of the unit needs a limit check), every segment the unit addresses is flat (4 GiB
 // limit, readable and writable; ES, SS and DS also based at 0, so addresses skip the base: FS
 // and GS keep theirs, per-CPU and thread data) and, if it uses the stack, SS is 32-bit.
-function emitSegmentGuard(): void {
+function requiredSegmentState(): u32 {
   let required = CS_REACHES_4G;
   for (let seg: u32 = 0; seg < 6; seg++) {
     if ((segmentsUsed & (1 << seg)) == 0) continue;
@@ -979,6 +983,11 @@ function emitSegmentGuard(): void {
   }
   if (stackUsed) required |= STACK_32;
   if (privileged) required |= CPL_0;
+  return required;
+}
+
+function emitSegmentGuard(): void {
+  const required = requiredSegmentState();
   emitLoadField(JIT_SEGMENTS); emitConst(required); emit8(W.OP_I32_AND);
   emitConst(required); emit8(W.OP_I32_NE);
   W.hintUnlikely();
@@ -986,6 +995,18 @@ function emitSegmentGuard(): void {
   emitGet(L_BUDGET);
   emit8(W.OP_RETURN);
   emit8(W.OP_END);
+}
+
+// After a segment-register load (the helper brought JIT_SEGMENTS up to date): leave before the
+// next instruction unless the unit's guard still holds.
+function emitSegmentRecheck(): void {
+  const required = requiredSegmentState();
+  emitLoadField(JIT_SEGMENTS); emitConst(required); emit8(W.OP_I32_AND);
+  emitConst(required); emit8(W.OP_I32_NE);
+  W.hintUnlikely();
+  open(W.OP_IF);
+  emitExit(instructionNext, EXIT_UNTRANSLATED, budgetRefund);
+  close();
 }
 
 function emitBlockEntry(index: u32): void {
@@ -1017,6 +1038,7 @@ function emitBlock(index: u32): void {
     remaining -= instructionWeight(kind, next);
     setInstruction(eip, next, remaining);
     if (kind == CALLOUT) emitCallout();
+    else if (kind == SEGMENT_LOAD) { emitCallout(); emitSegmentRecheck(); }
     else if (kind == LEAVE) emitInterpretAndLeave(EXIT_UNTRANSLATED);
     else translateInstruction(eip, next, fallsInto);
     eip = next;

@@ -71,6 +71,29 @@ const STORE_LOOP = [
   0xeb, 0xfe, //                               jmp $
 ];
 
+// `body` after a prelude that loads a GDT of its own, with flat code (0x08), flat data (0x10)
+// and data based at 0x1000 (0x18), and flat CS, DS, ES and SS from it (the loader's selectors
+// have no GDT behind them).
+function withOwnGdt(body: number[]): number[] {
+  const gdtr = 248;
+  const code = [
+    0x0f, 0x01, 0x15, ...le32(LOAD_ADDRESS + gdtr), //    lgdt [gdtr]
+    0xea, ...le32(LOAD_ADDRESS + 14), 0x08, 0x00, //      jmp 0x08:next
+    0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x8e, 0xc0, 0x8e, 0xd0, // next: mov ax, 0x10; mov ds/es/ss, ax
+    ...body,
+  ];
+  if (code.length > gdtr) throw new Error("body too long");
+  while (code.length < gdtr) code.push(0x90);
+  return [
+    ...code,
+    0x1f, 0x00, ...le32(LOAD_ADDRESS + gdtr + 8), 0x90, 0x90, // limit 31, base
+    0, 0, 0, 0, 0, 0, 0, 0, //                                 null
+    0xff, 0xff, 0x00, 0x00, 0x00, 0x9a, 0xcf, 0x00, //         0x08: code, base 0, 4 GiB
+    0xff, 0xff, 0x00, 0x00, 0x00, 0x92, 0xcf, 0x00, //         0x10: data, base 0, 4 GiB
+    0xff, 0xff, 0x00, 0x10, 0x00, 0x92, 0xcf, 0x00, //         0x18: data, base 0x1000, 4 GiB
+  ];
+}
+
 // The first module's text, checked against the reviewed file (UPDATE_GOLDEN=1 rewrites it).
 function expectGolden(module: Uint8Array, name: string): void {
   const parsed = binaryen.readBinary(module);
@@ -255,6 +278,41 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(statistics.jitExitsUntranslated).toBe(0);
     expect(statistics.jitExitsSlowPath).toBe(1);
     expect(statistics.instructionsTranslated).toBeGreaterThan(3990n);
+  });
+
+  it("goes on after a segment load that leaves its segments flat", () => {
+    const reloadLoop = withOwnGdt([
+      0xc7, 0x05, 0x00, 0x01, 0x00, 0x00, ...le32(1), // mov dword [0x100], 1
+      0x31, 0xdb, //                                   xor ebx, ebx
+      0xb9, 0x64, 0x00, 0x00, 0x00, //                 mov ecx, 100
+      0x8c, 0xd8, 0x8e, 0xd8, //                       loop: mov eax, ds; mov ds, eax
+      0x03, 0x1d, 0x00, 0x01, 0x00, 0x00, //           add ebx, [0x100]
+      0x49, 0x75, 0xf3, //                             dec ecx; jnz loop
+      0x89, 0xd8, 0xe6, 0xf4, 0xf4, //                 mov eax, ebx; out 0xf4, al; hlt
+    ]);
+    const { machine } = machineFor(reloadLoop, "force");
+    expect(machine.runToCompletion().exitStatus).toBe((100 << 1) | 1);
+    expect(machine.statistics().jitExitsUntranslated).toBe(0); // (100 when the load ended the unit)
+  });
+
+  it("leaves after a segment load that gives a segment it uses a base", () => {
+    const basedLoop = withOwnGdt([
+      0xc7, 0x05, 0x00, 0x01, 0x00, 0x00, ...le32(1), // mov dword [0x100], 1
+      0xc7, 0x05, 0x00, 0x11, 0x00, 0x00, ...le32(2), // mov dword [0x1100], 2
+      0x31, 0xdb, //                                   xor ebx, ebx
+      0xb9, 0x64, 0x00, 0x00, 0x00, //                 mov ecx, 100
+      0x66, 0xb8, 0x18, 0x00, 0x8e, 0xd8, //           loop: mov ax, 0x18; mov ds, ax
+      0x03, 0x1d, 0x00, 0x01, 0x00, 0x00, //           add ebx, [0x100] (linear 0x1100)
+      0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, //           mov ax, 0x10; mov ds, ax
+      0x03, 0x1d, 0x00, 0x01, 0x00, 0x00, //           add ebx, [0x100]
+      0x49, 0x75, 0xe5, //                             dec ecx; jnz loop
+      0x89, 0xd8, 0xe6, 0xf4, 0xf4, //                 mov eax, ebx; out 0xf4, al; hlt
+    ]);
+    // A unit that went on with DS based at 0x1000 would read 1 for 2, or 2 for 1.
+    for (const mode of ["off", "force"] as const) {
+      const { machine } = machineFor(basedLoop, mode);
+      expect(machine.runToCompletion().exitStatus, mode).toBe(((300 & 0xff) << 1) | 1); // 100 × (2 + 1)
+    }
   });
 
   it("keeps translated code when the guest writes data elsewhere in its page", () => {
