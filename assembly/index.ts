@@ -1,7 +1,7 @@
 // The engine's exports: what the TypeScript host calls. Everything else it reads and writes
 // through the state block at the offsets in layout.ts.
 import {
-  GUEST_RAM, EXCEPTION_VECTOR, EXCEPTION_DELIVERING, A20_MASK, TLB_VALID_COUNT, REG_EFLAGS,
+  GUEST_RAM, EXCEPTION_VECTOR, EXCEPTION_DELIVERING, A20_MASK, TLB_VALID_COUNT, TLB_GLOBAL_COUNT, REG_EFLAGS,
   FLAGS_LAZY_MASK, REG_EDX, REG_EIP, MSR_APIC_BASE, DEC_LENGTH, STATE_BASE, DECODE_CACHE, DECODE_CACHE_ENTRIES,
   DECODE_CACHE_ENTRY_BYTES, STATE_SIZE, TLB_BASE, TLB_SIZE, CR0, GDTR_LIMIT, IDTR_LIMIT,
 } from "./layout";
@@ -32,6 +32,7 @@ export function initialize(ramBytes: u32): bool {
   }
   memory.fill(TLB_BASE, 0, TLB_SIZE);
   store<u32>(TLB_VALID_COUNT, 0);
+  store<u32>(TLB_GLOBAL_COUNT, 0);
   setTranslatedInfoBase(<usize>GUEST_RAM + <usize>ramBytes);
   setRamSize(ramBytes);
   resetCpu();

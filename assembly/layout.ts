@@ -170,10 +170,13 @@ export const MEMORY_BASE = 0x10000;
 // Software TLB: one i32 per 4 KiB linear page, 2^20 entries (mmu/tlb.ts).
 export const TLB_BASE = 0x100000;
 export const TLB_SIZE = 0x400000;
-// Pages with a valid TLB entry, so a flush touches only those.
+// Pages with a valid TLB entry, so a flush touches only those: global entries in one list, the
+// rest in the other (a CR3 reload goes through that one only).
 export const TLB_VALID_LIST = 0x500000;
-export const TLB_VALID_LIST_CAPACITY = 0x10000;
+export const TLB_GLOBAL_LIST = 0x520000;
+export const TLB_LIST_CAPACITY = 0x8000; // entries in each list
 export const TLB_VALID_COUNT = 0x5f0; // entries in use in TLB_VALID_LIST
+export const TLB_GLOBAL_COUNT = 0x5f4; // and in TLB_GLOBAL_LIST
 // Per RAM page, for the decoded-instruction cache: bit 0 = decoded code is cached from this page
 // (its TLB entries carry TLB_HAS_CODE, so writes take the slow path); bit 1 = written since its
 // code was last decoded; bits 31..2 = generation, bumped by every write to a marked page, which

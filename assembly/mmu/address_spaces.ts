@@ -27,7 +27,7 @@ export function rememberAddressSpace(cr3: u32): void {
   for (let i: u32 = 0; i < count && pages < RECORD_PAGES; i++) {
     const page = load<u32>(TLB_VALID_LIST + (i << 2));
     const entry = load<u32>(TLB_BASE + (page << 2));
-    if ((entry & (TLB_VALID | TLB_GLOBAL)) != TLB_VALID) continue;
+    if ((entry & (TLB_VALID | TLB_GLOBAL)) != TLB_VALID) continue; // (invalidated, or global since)
     store<u32>(record + 8 + (pages << 2), page);
     pages++;
   }

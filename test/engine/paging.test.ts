@@ -382,6 +382,19 @@ describe("TLB (SDM vol. 3, 4.10)", () => {
     expect(readPhys32(engine, pte) & A).toBe(A);
   });
 
+  it("MOV CR3 drops an entry that was global when cached and is not after a later walk", () => {
+    const { engine } = addressSpace({ cr4: CR4_PGE });
+    const pte = pteAddress(DATA_TABLE, DATA_LINEAR);
+    remap(engine, 0x123000, G);
+    writePhys32(engine, pte, readPhys32(engine, pte) & ~D); // clean: the first write walks again
+    warmUp(engine);
+    writePhys32(engine, pte, readPhys32(engine, pte) & ~G);
+    execute(engine, MOV_EAX_TO_EBX, { eax: 0x123000, ebx: DATA_LINEAR }); // re-cached, not global
+    remap(engine, 0x456000);
+    execute(engine, MOV_CR3_FROM_EAX, { eax: PAGE_DIRECTORY });
+    expect(readData(engine)).toBe(hex(0x456000));
+  });
+
   it("without CR4.PGE the G bit is ignored", () => {
     const { engine } = addressSpace();
     remap(engine, 0x123000, G);
