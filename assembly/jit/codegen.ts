@@ -588,8 +588,14 @@ export let knownKind: i32 = KNOWN_NONE;
 export let knownSize: u32 = 32;
 export function forgetFlags(): void { knownKind = KNOWN_NONE; }
 
+// The instruction being translated sets flags no one sees (translate.ts findDeadFlags): its
+// flag-setting calls below emit nothing.
+let flagsDead = false;
+export function setFlagsDead(dead: bool): void { flagsDead = dead; }
+
 /** Record operation `kind` on L_A (dst), L_B (src), L_R (res) as the lazy flags. */
 export function emitSetFlags(kind: u32, size: u32): void {
+  if (flagsDead) { knownKind = KNOWN_NONE; return; }
   emitConst(kind); emitSetFlag(L_FLAGS_OP);
   emitConst(size); emitSetFlag(L_FLAGS_SIZE);
   emitGet(L_A); emitSetFlag(L_FLAGS_DST);
@@ -602,6 +608,7 @@ export function emitSetFlags(kind: u32, size: u32): void {
 
 /** ADC/SBB: like emitSetFlags, with the carry in (0 or 1) from L_T. */
 export function emitSetFlagsWithCarry(add: bool, size: u32): void {
+  if (flagsDead) { knownKind = KNOWN_NONE; return; }
   emitSetFlags(add ? LAZY_ADC : LAZY_SBB, size);
   emitGet(L_T); emitSetFlag(L_FLAGS_CARRY_IN);
 }
@@ -611,6 +618,7 @@ export function emitSetFlagsWithCarry(add: bool, size: u32): void {
  * were (alu.ts setFlagBits): CF and OF for ROL/ROR, CF for BT.
  */
 export function emitSetFlagBits(bits: u32): void {
+  if (flagsDead) { knownKind = KNOWN_NONE; return; }
   emitGetFlag(L_EFLAGS); emitConst(~bits); emit8(W.OP_I32_AND);
   emitGet(L_T); emit8(W.OP_I32_OR);
   emitSetFlag(L_EFLAGS);
@@ -634,6 +642,7 @@ export function emitFlagsImage(): void {
 
 /** INC/DEC: CF is materialised into EFLAGS and kept; the rest is lazy. */
 export function emitSetFlagsKeepCarry(increment: bool, size: u32): void {
+  if (flagsDead) { knownKind = KNOWN_NONE; return; }
   emitGetFlag(L_EFLAGS); emitConst(~FLAG_CF); emit8(W.OP_I32_AND);
   emitCarry();
   emit8(W.OP_I32_OR);
@@ -648,6 +657,7 @@ export function emitSetFlagsKeepCarry(increment: bool, size: u32): void {
  * bit 11), AF clear, SF ZF PF lazy from the `size`-bit result in L_R.
  */
 export function emitSetFlagsExplicit(size: u32): void {
+  if (flagsDead) { knownKind = KNOWN_NONE; return; }
   emitGetFlag(L_EFLAGS); emitConst(~(FLAG_CF | FLAG_OF | FLAG_AF)); emit8(W.OP_I32_AND);
   emitGet(L_T); emit8(W.OP_I32_OR);
   emitSetFlag(L_EFLAGS);

@@ -29,7 +29,7 @@ import {
   EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitExit, emitExitToStack, emitGoToBlock,
   emitAttentionCheck, emitCallout, emitUnitExit, emitLinearFromOffset, zeroBased, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
   forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, writesMemory, emitSetFlagsExplicit,
-  emitSetFlagsWithCarry, emitCarry, setStateMasks, emitFlushFlags, resetFlagLocals, emitCacheFlags,
+  emitSetFlagsWithCarry, emitCarry, setStateMasks, emitFlushFlags, resetFlagLocals, emitCacheFlags, setFlagsDead,
   markFlagsSet, emitBranchUnlessCodeIs, budgetRefund, emitMoveString, emitStoreString, emitSetFlagBits, emitChangeSystemFlags, emitFlagsImage, emitInterpretAndLeave, userMode,
 } from "./codegen";
 
@@ -1030,6 +1030,7 @@ function emitBlock(index: u32): void {
   const count = blockCount(index);
   const fallsInto: i32 = index + 1 < blocks ? <i32>(index + 1) : -1;
   if (count > 0) emitBlockEntry(index);
+  const deadFlags = findDeadFlags(blockStart(index), count);
   let eip = blockStart(index);
   let remaining = blockWeight(index);
   for (let i: u32 = 0; i < count; i++) {
@@ -1037,6 +1038,7 @@ function emitBlock(index: u32): void {
     const next = decodeAt(eip);
     remaining -= instructionWeight(kind, next);
     setInstruction(eip, next, remaining);
+    setFlagsDead(((deadFlags >> i) & 1) != 0);
     if (kind == CALLOUT) emitCallout();
     else if (kind == SEGMENT_LOAD) { emitCallout(); emitSegmentRecheck(); }
     else if (kind == LEAVE) emitInterpretAndLeave(EXIT_UNTRANSLATED);
@@ -1046,6 +1048,77 @@ function emitBlock(index: u32): void {
   const reason = blockReason(index);
   if (reason == END_UNTRANSLATED) emitExit(eip, EXIT_UNTRANSLATED, 0);
   else if (reason == END_CONTINUE) emitBranchTo(eip, fallsInto);
+}
+
+// ---- Flags no one sees -------------------------------------------------------------------------
+// The flags an instruction sets are dead when a later instruction of the block sets all six
+// arithmetic flags before anything reads them, and nothing in between can leave the unit or
+// show the state to the helper (memory operands, the stack, callouts; the writer itself included,
+// as its memory operand could fault before it sets them). Their computation is then left out:
+// V8 cannot drop it, since every slow path after it spills the flags. Compiled C is full of such
+// flags: IMUL and shifts, whose CF and OF are merged into EFLAGS, feeding the next ADD.
+
+const FLAGS_OTHER: u32 = 0; // reads flags, or may leave: the flags before it are live
+const FLAGS_NEUTRAL: u32 = 1; // register-only, leaves the flags alone
+const FLAGS_KILL: u32 = 2; // register-only, sets all six arithmetic flags and reads none
+
+// How the decoded instruction (classified `kind`) treats the flags.
+function flagEffect(kind: u32): u32 {
+  if (kind != NATIVE) return FLAGS_OTHER;
+  const op = opcode();
+  const reg = readField(DEC_REG);
+  if (op == 0x8d) return FLAGS_NEUTRAL; // LEA computes an address and reads nothing
+  const registerOnly = readField(DEC_HAS_MEMORY_OPERAND) == 0 && !usesStack(op) && !isBulkString(op);
+  if (!registerOnly) return FLAGS_OTHER;
+  if (op < 0x40 && (op & 7) < 6) { const alu = (op >> 3) & 7; return alu == 2 || alu == 3 ? FLAGS_OTHER : FLAGS_KILL; }
+  if (op >= 0x80 && op <= 0x83) return reg == 2 || reg == 3 ? FLAGS_OTHER : FLAGS_KILL;
+  switch (op) {
+    case 0x84: case 0x85: case 0xa8: case 0xa9: case 0x69: case 0x6b: case 0x1af: return FLAGS_KILL;
+    case 0xf6: return reg == 0 ? FLAGS_KILL : FLAGS_OTHER;
+    case 0xf7: return reg == 0 || reg == 3 || reg == 4 || reg == 5 ? FLAGS_KILL : reg == 2 ? FLAGS_NEUTRAL : FLAGS_OTHER;
+    case 0xc0: case 0xc1: return reg >= 4 && (immediate() & 31) != 0 ? FLAGS_KILL : FLAGS_OTHER;
+    case 0xd0: case 0xd1: return reg >= 4 ? FLAGS_KILL : FLAGS_OTHER; // (SHL SHR SAR by 1)
+    case 0x88: case 0x89: case 0x8a: case 0x8b: case 0x87: case 0x98: case 0x99:
+    case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: return FLAGS_NEUTRAL;
+    default: break;
+  }
+  if (op >= 0x90 && op <= 0x97) return FLAGS_NEUTRAL; // XCHG EAX, r (and NOP)
+  if (op >= 0xb0 && op <= 0xbf) return FLAGS_NEUTRAL; // MOV r, imm
+  return FLAGS_OTHER;
+}
+
+// Whether the decoded instruction writes memory (a write's slow path may make the unit leave
+// right after it, where its flags must be in place).
+function mayWriteMemory(): bool {
+  if (readField(DEC_HAS_MEMORY_OPERAND) == 0 || readField(DEC_MOD) == 3) return usesStack(opcode()) || isBulkString(opcode());
+  const op = opcode();
+  if (op < 0x40) return (op & 7) < 2 && (op >> 3) != 7; // E, G forms write E (CMP does not)
+  if (op >= 0x80 && op <= 0x83) return readField(DEC_REG) != 7;
+  if (op == 0x84 || op == 0x85 || op == 0x8b || op == 0x8a || op == 0x1af || op == 0x69 || op == 0x6b || op == 0x8d) return false;
+  if (op == 0xf6 || op == 0xf7) { const reg = readField(DEC_REG); return reg == 2 || reg == 3; }
+  if (op == 0x1b6 || op == 0x1b7 || op == 0x1be || op == 0x1bf) return false;
+  return true;
+}
+
+// Bit i: the flags the block's instruction i sets are dead.
+function findDeadFlags(start: u32, count: u32): u64 {
+  let eip = start;
+  for (let i: u32 = 0; i < count; i++) {
+    const kind = classify(eip);
+    const next = decodeAt(eip);
+    const writes = kind != NATIVE || mayWriteMemory();
+    store<u8>(JIT_SCAN + 0x500 + i, <u8>(flagEffect(kind) | (writes ? 4 : 0)));
+    eip = next;
+  }
+  let dead: u64 = 0;
+  let killedLater = false;
+  for (let i = <i32>count - 1; i >= 0; i--) {
+    const effect = <u32>load<u8>(JIT_SCAN + 0x500 + <u32>i);
+    if (killedLater && (effect & 4) == 0) dead |= <u64>1 << <u64>i;
+    if ((effect & 3) == FLAGS_KILL) killedLater = true;
+    else if ((effect & 3) != FLAGS_NEUTRAL) killedLater = false;
+  }
+  return dead;
 }
 
 /** The EIPs [start, end) the last translated unit covers (for tracking writes into it). */

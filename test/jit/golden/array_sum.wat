@@ -506,24 +506,6 @@
       (local.set $1
        (local.get $23)
       )
-      (local.set $9
-       (i32.const 0)
-      )
-      (local.set $10
-       (i32.const 32)
-      )
-      (local.set $11
-       (local.get $21)
-      )
-      (local.set $12
-       (local.get $22)
-      )
-      (local.set $13
-       (local.get $23)
-      )
-      (local.set $14
-       (i32.const 2261)
-      )
       (local.set $22
        (i32.const 4)
       )
@@ -805,24 +787,6 @@
      )
      (local.set $1
       (local.get $23)
-     )
-     (local.set $9
-      (i32.const 0)
-     )
-     (local.set $10
-      (i32.const 32)
-     )
-     (local.set $11
-      (local.get $21)
-     )
-     (local.set $12
-      (local.get $22)
-     )
-     (local.set $13
-      (local.get $23)
-     )
-     (local.set $14
-      (i32.const 2261)
      )
      (local.set $22
       (i32.const 4)

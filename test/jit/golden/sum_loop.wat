@@ -143,24 +143,6 @@
        (local.set $1
         (local.get $23)
        )
-       (local.set $9
-        (i32.const 4)
-       )
-       (local.set $10
-        (i32.const 32)
-       )
-       (local.set $11
-        (local.get $21)
-       )
-       (local.set $12
-        (local.get $22)
-       )
-       (local.set $13
-        (local.get $23)
-       )
-       (local.set $14
-        (i32.const 2261)
-       )
        (local.set $22
         (local.get $2)
        )
