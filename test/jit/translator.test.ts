@@ -94,13 +94,19 @@ function withOwnGdt(body: number[]): number[] {
   ];
 }
 
-// The first module's text, checked against the reviewed file (UPDATE_GOLDEN=1 rewrites it).
-function expectGolden(module: Uint8Array, name: string): void {
+// A module as WebAssembly text, after checking that it validates.
+function moduleText(module: Uint8Array): string {
   const parsed = binaryen.readBinary(module);
   parsed.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.TailCall);
   expect(parsed.validate()).toBeTruthy();
   const text = parsed.emitText();
   parsed.dispose();
+  return text;
+}
+
+// The first module's text, checked against the reviewed file (UPDATE_GOLDEN=1 rewrites it).
+function expectGolden(module: Uint8Array, name: string): void {
+  const text = moduleText(module);
   const golden = path.join(here, "golden", name);
   if (process.env.UPDATE_GOLDEN) writeFileSync(golden, text);
   expect(text).toBe(readFileSync(golden, "utf8"));
@@ -138,15 +144,8 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(machine.runToCompletion().exitStatus).toBe(25); // (12 << 1) | 1
     const looped = machineFor(SUM_LOOP, "force");
     expect(looped.machine.runToCompletion().exitStatus).toBe(111);
-    const text = (module: Uint8Array): string => {
-      const parsed = binaryen.readBinary(module);
-      parsed.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.TailCall);
-      const result = parsed.emitText();
-      parsed.dispose();
-      return result;
-    };
-    expect(text(modules[0])).not.toContain("(loop");
-    expect(text(looped.modules[0])).toContain("(loop");
+    expect(moduleText(modules[0])).not.toContain("(loop");
+    expect(moduleText(looped.modules[0])).toContain("(loop");
   });
 
   it("gives the interpreter's results and counts what it did", () => {
