@@ -33,7 +33,7 @@ import { fpuEscape, fpuWait, fxsaveGroup } from "./fpu/instructions";
 import { portIn, portOut } from "./io";
 import { group6, group7, loadAccessRights, loadSegmentLimit, moveToControl, moveFromControl, moveToDebug, moveFromDebug, clts, cpuid, rdmsr, wrmsr, rdtsc, sysenter, sysexit, invalidateCaches } from "./control";
 import { linearForRead, linearForWrite } from "../mmu/segmentation";
-import { readLinear8, readLinear16, readLinear32, writeLinear8, writeLinear16, writeLinear32, probeWrite } from "../mmu/linear";
+import { readLinear8, readLinear16, readLinear32, writeLinear8, writeLinear16, writeLinear32, probeWrite, readLinearForWrite } from "../mmu/linear";
 
 @inline function imm(): u32 { return readField(DEC_IMM); }
 @inline function imm8s(): u32 { return <u32><i32><i8>readField(DEC_IMM); }
@@ -166,7 +166,7 @@ export function execute(): void {
         writeG(size, other);
       } else {
         const linear = eaLinearWrite(size);
-        const other = readLinearSized(linear, size);
+        const other = readLinearForWrite(linear, size);
         writeLinearSized(linear, size, reg);
         writeG(size, other);
       }
@@ -258,7 +258,7 @@ export function execute(): void {
         setReg(r, size, shift(op, size, getReg(r, size), count));
       } else {
         const linear = eaLinearWrite(size);
-        const v = readLinearSized(linear, size);
+        const v = readLinearForWrite(linear, size);
         const res = shift(op, size, v, count);
         writeLinearSized(linear, size, res);
       }
@@ -426,7 +426,7 @@ export function execute(): void {
         setReg(r, size, doubleShift(left, size, getReg(r, size), src, count));
       } else {
         const linear = eaLinearWrite(size);
-        writeLinearSized(linear, size, doubleShift(left, size, readLinearSized(linear, size), src, count));
+        writeLinearSized(linear, size, doubleShift(left, size, readLinearForWrite(linear, size), src, count));
       }
       break;
     }
@@ -447,7 +447,7 @@ export function execute(): void {
         setReg(r, size, sum);
       } else {
         const linear = eaLinearWrite(size);
-        const dst = readLinearSized(linear, size);
+        const dst = readLinearForWrite(linear, size);
         const sum = alu(0, size, dst, src);
         writeLinearSized(linear, size, sum);
         writeG(size, dst);
@@ -478,7 +478,7 @@ export function execute(): void {
     alu(op, size, readLinearSized(eaLinearRead(size), size), src);
   } else {
     const linear = eaLinearWrite(size);
-    const res = alu(op, size, readLinearSized(linear, size), src);
+    const res = alu(op, size, readLinearForWrite(linear, size), src);
     writeLinearSized(linear, size, res);
   }
 }
@@ -560,12 +560,12 @@ function group3(size: u32): void {
     case 0: case 1: logicFlags(size, readE(size) & imm()); break; // TEST
     case 2: { // NOT: no flags
       if (modIsRegister()) { const r = decodedRm(); setReg(r, size, ~getReg(r, size) & sizeMask(size)); }
-      else { const linear = eaLinearWrite(size); writeLinearSized(linear, size, ~readLinearSized(linear, size) & sizeMask(size)); }
+      else { const linear = eaLinearWrite(size); writeLinearSized(linear, size, ~readLinearForWrite(linear, size) & sizeMask(size)); }
       break;
     }
     case 3: {
       if (modIsRegister()) { const r = decodedRm(); setReg(r, size, neg(size, getReg(r, size))); }
-      else { const linear = eaLinearWrite(size); writeLinearSized(linear, size, neg(size, readLinearSized(linear, size))); }
+      else { const linear = eaLinearWrite(size); writeLinearSized(linear, size, neg(size, readLinearForWrite(linear, size))); }
       break;
     }
     case 4: { // MUL
@@ -668,7 +668,7 @@ function incDecE(size: u32, increment: bool): void {
     setReg(r, size, increment ? inc(size, v) : dec(size, v));
   } else {
     const linear = eaLinearWrite(size);
-    const v = readLinearSized(linear, size);
+    const v = readLinearForWrite(linear, size);
     writeLinearSized(linear, size, increment ? inc(size, v) : dec(size, v));
   }
 }
@@ -902,7 +902,7 @@ function bitTest(op: u32, immediate: bool): void {
   }
   const linear = eaLinearWrite(size);
   writeField(DEC_EA, savedEa);
-  const v = readLinearSized(linear, size);
+  const v = readLinearForWrite(linear, size);
   res = op == 1 ? v | mask : op == 2 ? v & ~mask : v ^ mask;
   writeLinearSized(linear, size, res);
   setFlagBits(FLAG_CF, (v >> bit) & 1);
@@ -932,7 +932,7 @@ function compareExchange(size: u32): void {
     return;
   }
   const linear = eaLinearWrite(size);
-  const dst = readLinearSized(linear, size);
+  const dst = readLinearForWrite(linear, size);
   alu(ALU_CMP, size, accumulator, dst);
   // The destination is always written (with its own value on failure), as on P6.
   if (accumulator == dst) {

@@ -53,6 +53,7 @@ export const HELPER_WRITE32: u32 = 5;
 export const HELPER_TEST_CONDITION: u32 = 6;
 export const HELPER_INTERPRET: u32 = 7; // run the instruction at REG_EIP in the interpreter
 export const HELPER_FLAGS_IMAGE: u32 = 8; // EFLAGS as PUSHF stores it
+export const HELPER_READ_FOR_WRITE: u32 = 9; // (linear, size) a read-modify-write operand's read
 
 // Where the instruction being translated stands, for precise state on slow paths and exits.
 export let instructionEip: u32 = 0;
@@ -72,6 +73,8 @@ export function setInstruction(eip: u32, next: u32, refund: u32): void {
   instructionNext = next;
   budgetRefund = refund;
 }
+/** Instructions a slow path or exit from here on gives back (see translateThunkCall). */
+export function setBudgetRefund(refund: u32): void { budgetRefund = refund; }
 export function setNesting(depth: u32): void { nesting = depth; }
 export function setUserMode(user: bool): void { userMode = user; }
 
@@ -430,12 +433,15 @@ function emitRamAddress(): void {
   emit8(W.OP_I32_OR);
 }
 
-/** Push the `size`-bit value at L_LINEAR. */
-export function emitRead(size: u32): void {
+/**
+ * Push the `size`-bit value at L_LINEAR; `forWrite`: the operand of a read-modify-write, whose
+ * read is checked as a write (mmu/linear.ts readLinearForWrite).
+ */
+export function emitRead(size: u32, forWrite: bool = false): void {
   const bytes = size >> 3;
   openResult(W.OP_BLOCK); // done
   open(W.OP_BLOCK); // slow path
-  emitSlowPathBranches(readMask(), bytes);
+  emitSlowPathBranches(forWrite ? writeMask() : readMask(), bytes);
   emitRamAddress();
   if (size == 8) emitMemory(W.OP_I32_LOAD8_U, 0, GUEST_RAM);
   else if (size == 16) emitMemory(W.OP_I32_LOAD16_U, 1, GUEST_RAM);
@@ -443,9 +449,12 @@ export function emitRead(size: u32): void {
   emitBr(W.OP_BR, 1);
   close();
   emitSpillForSlowPath();
-  emitConst(size == 8 ? HELPER_READ8 : size == 16 ? HELPER_READ16 : HELPER_READ32);
-  emitGet(L_LINEAR);
-  emitConst(0);
+  if (forWrite) {
+    emitConst(HELPER_READ_FOR_WRITE); emitGet(L_LINEAR); emitConst(size);
+  } else {
+    emitConst(size == 8 ? HELPER_READ8 : size == 16 ? HELPER_READ16 : HELPER_READ32);
+    emitGet(L_LINEAR); emitConst(0);
+  }
   emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
   close();
 }

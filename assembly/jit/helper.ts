@@ -5,13 +5,13 @@
 import { CPL, JIT_FAULT_BUDGET, JIT_CODE_WRITES, ATTENTION } from "../layout";
 import { translate } from "../mmu/paging";
 import { physRead8, physWrite8 } from "../mmu/physical";
-import { readLinear16Slow, readLinear32Slow, writeLinear16Slow, writeLinear32Slow } from "../mmu/linear";
+import { readLinear16Slow, readLinear32Slow, readLinearForWriteSlow, writeLinear16Slow, writeLinear32Slow } from "../mmu/linear";
 import { testCondition, peekFlags } from "../cpu/flags";
 import { FLAG_VM, FLAG_RF } from "../cpu/state";
 import { setBudgetLeft, settleAttention } from "../cpu/run";
 import {
   HELPER_READ8, HELPER_READ16, HELPER_READ32, HELPER_WRITE8, HELPER_WRITE16,
-  HELPER_TEST_CONDITION, HELPER_INTERPRET, HELPER_FLAGS_IMAGE,
+  HELPER_TEST_CONDITION, HELPER_INTERPRET, HELPER_FLAGS_IMAGE, HELPER_READ_FOR_WRITE,
 } from "./codegen";
 import { decode, nextEip } from "../cpu/decoder";
 import { execute } from "../cpu/interpreter";
@@ -28,6 +28,7 @@ export function jitHelper(op: u32, a: u32, b: u32): u32 {
     case HELPER_READ8: return physRead8(translate(a, false, user));
     case HELPER_READ16: return readLinear16Slow(a, user);
     case HELPER_READ32: return readLinear32Slow(a, user);
+    case HELPER_READ_FOR_WRITE: return readLinearForWriteSlow(a, b, user);
     default: break;
   }
   const codeWrites = load<u32>(JIT_CODE_WRITES);

@@ -28,7 +28,7 @@ import {
   L_BUDGET, L_NEXT, L_LINEAR, L_A, L_B, L_R, L_T, LOCALS, EXIT_BRANCH, EXIT_UNTRANSLATED, EXIT_SLOW_PATH,
   EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitExit, emitExitToStack, emitGoToBlock,
   emitAttentionCheck, emitCallout, emitUnitExit, emitLinearFromOffset, zeroBased, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
-  forgetFlags, setInstruction, setNesting, setUserMode, open, close, nesting, instructionNext, writesMemory, emitSetFlagsExplicit,
+  forgetFlags, setInstruction, setBudgetRefund, setNesting, setUserMode, open, close, nesting, instructionNext, writesMemory, emitSetFlagsExplicit,
   emitSetFlagsWithCarry, emitCarry, setStateMasks, emitFlushFlags, resetFlagLocals, emitCacheFlags, setFlagsDead,
   markFlagsSet, emitBranchUnlessCodeIs, budgetRefund, emitMoveString, emitStoreString, emitSetFlagBits, emitChangeSystemFlags, emitFlagsImage, emitInterpretAndLeave, userMode,
 } from "./codegen";
@@ -361,8 +361,13 @@ function instructionWeight(kind: u32, next: u32): u32 {
 }
 
 function translateThunkCall(target: u32, next: u32, register: u32): void {
+  // The block's count includes the thunk's two instructions: a fault in the push (a stack page
+  // not yet present) comes before them and must not retire them.
+  const refund = budgetRefund;
+  setBudgetRefund(refund + 2);
   emitConst(next); emitSet(L_B);
   emitPush(L_B);
+  setBudgetRefund(refund);
   open(W.OP_BLOCK); // done
   open(W.OP_BLOCK); // real call
   emitBranchUnlessCodeIs(target, thunkCodeFor(register));
@@ -400,10 +405,13 @@ function emitModrmLinear(): void {
 
 @inline function modIsRegister(): bool { return readField(DEC_MOD) == 3; }
 
-/** Push E (the ModRM r/m operand); for memory, L_LINEAR must be set. */
-function emitReadE(size: u32): void {
+/**
+ * Push E (the ModRM r/m operand); for memory, L_LINEAR must be set. `forWrite`: the instruction
+ * writes E back, so a memory read is checked as that write (codegen.ts emitRead).
+ */
+function emitReadE(size: u32, forWrite: bool = false): void {
   if (modIsRegister()) emitGetReg(readField(DEC_RM), size);
-  else emitRead(size);
+  else emitRead(size, forWrite);
 }
 
 function emitWriteE(size: u32, value: u32): void {
@@ -446,7 +454,7 @@ function emitAluFlags(operation: u32, size: u32): void {
 
 // dst op= src where dst is E (toE) or G; src in L_B already.
 function emitAluOnOperand(operation: u32, size: u32, toE: bool): void {
-  if (toE) emitReadE(size); else emitGetReg(readField(DEC_REG), size);
+  if (toE) emitReadE(size, operation != ALU_CMP); else emitGetReg(readField(DEC_REG), size);
   emitSet(L_A);
   emitAlu(operation);
   if (operation != ALU_CMP) {
@@ -617,7 +625,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
       }
       case 0x87: {
         prepareE();
-        emitReadE(32); emitSet(L_A);
+        emitReadE(32, true); emitSet(L_A);
         emitGet(regLocal(reg)); emitSet(L_B);
         emitWriteE(32, L_B);
         emitGet(L_A); emitSet(regLocal(reg));
@@ -695,7 +703,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         }
         const increment = reg == 0;
         prepareE();
-        emitReadE(size); emitSet(L_A);
+        emitReadE(size, true); emitSet(L_A);
         emitConst(1); emitSet(L_B);
         emitGet(L_A); emitConst(1); emit8(increment ? W.OP_I32_ADD : W.OP_I32_SUB); emitSet(L_R);
         emitWriteE(size, L_R);
@@ -729,7 +737,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         const count = op >= 0xd0 ? 1 : immediate() & 31;
         if (count == 0) { emitCallout(); return; } // changes nothing, but still reads and writes E
         prepareE();
-        emitReadE(size); emitSet(L_A);
+        emitReadE(size, true); emitSet(L_A);
         if (reg <= 1) { // (32-bit only)
           translateRotate(reg == 0, count);
           emitWriteE(32, L_R);
@@ -898,7 +906,7 @@ function translateDivide(): void {
 // (with its own value on failure), as on P6 (interpreter.ts compareExchange).
 function translateCompareExchange(reg: u32): void {
   prepareE();
-  emitReadE(32); emitSet(L_B);
+  emitReadE(32, true); emitSet(L_B);
   emitGet(regLocal(0)); emitSet(L_A);
   emitAlu(ALU_CMP);
   emitGet(regLocal(reg)); emitGet(L_B); emitGet(L_A); emitGet(L_B); emit8(W.OP_I32_EQ); emit8(W.OP_SELECT);
@@ -915,7 +923,7 @@ function translateCompareExchange(reg: u32): void {
 // register offset addresses beyond the operand, and stays a callout).
 function translateBitTest(operation: u32, immediateOffset: bool): void {
   prepareE();
-  emitReadE(32); emitSet(L_A);
+  emitReadE(32, operation != 0); emitSet(L_A);
   if (immediateOffset) emitConst(immediate() & 31); else emitGet(regLocal(readField(DEC_REG)));
   emitSet(L_B); // (WebAssembly shifts take the count modulo 32, as BT takes the offset)
   if (operation != 0) {
@@ -935,7 +943,7 @@ function translateBitTest(operation: u32, immediateOffset: bool): void {
 // the last bit out, OF whether the sign changed, SF ZF PF from the result (alu.ts doubleShift).
 function translateDoubleShift(left: bool, reg: u32): void {
   prepareE();
-  emitReadE(32); emitSet(L_A);
+  emitReadE(32, true); emitSet(L_A);
   emitGet(L_A); emitGet(L_B); emit8(left ? W.OP_I32_SHL : W.OP_I32_SHR_U);
   emitGet(regLocal(reg)); emitConst(32); emitGet(L_B); emit8(W.OP_I32_SUB); emit8(left ? W.OP_I32_SHR_U : W.OP_I32_SHL);
   emit8(W.OP_I32_OR);
@@ -953,7 +961,7 @@ function translateDoubleShift(left: bool, reg: u32): void {
 // NOT (no flags) or NEG (flags of 0 - x) of a 16- or 32-bit E.
 function translateNotNeg(not: bool, size: u32): void {
   prepareE();
-  emitReadE(size); emitSet(L_B);
+  emitReadE(size, true); emitSet(L_B);
   emitConst(0); emitSet(L_A);
   if (not) { emitGet(L_B); emitConst(-1); emit8(W.OP_I32_XOR); emitSet(L_R); }
   else { emitConst(0); emitGet(L_B); emit8(W.OP_I32_SUB); emitSet(L_R); }

@@ -45,6 +45,28 @@ import { physRead8, physRead16, physRead32, physWrite8, physWrite16, physWrite32
   else writeLinear32Slow(linear, value, userAccess());
 }
 
+/**
+ * The read of a read-modify-write operand: checked as the write will be (SDM vol. 3, 4.7: such
+ * an access faults as a write, W=1 in the error code), so the instruction faults before it changes
+ * anything and its write cannot fault after its flags are set.
+ */
+@inline export function readLinearForWrite(linear: u32, size: u32): u32 {
+  const entry = tlbEntry(linear);
+  if ((entry & tlbWriteMask) == TLB_VALID && (linear & 0xfff) <= 0x1000 - (size >> 3)) {
+    const host = ramAddress(entry, linear);
+    return size == 32 ? load<u32>(host) : size == 16 ? <u32>load<u16>(host) : <u32>load<u8>(host);
+  }
+  return readLinearForWriteSlow(linear, size, userAccess());
+}
+
+export function readLinearForWriteSlow(linear: u32, size: u32, user: bool): u32 {
+  translate(linear, true, user);
+  const last = linear + (size >> 3) - 1;
+  if (((last ^ linear) & 0xfffff000) != 0) translate(last, true, user);
+  if (size == 8) return physRead8(translate(linear, false, user));
+  return size == 16 ? readLinear16Slow(linear, user) : readLinear32Slow(linear, user);
+}
+
 export function readLinear16Slow(linear: u32, user: bool): u32 {
   if ((linear & 0xfff) <= 0xffe) return physRead16(translate(linear, false, user));
   const low = translate(linear, false, user);

@@ -157,6 +157,15 @@ test_main:
         mov cr0, eax
         PTRY 14, mov dword [TEST_VA + 0x3008], 0x99   ; WP=1: err 3
         PTRY 14, add byte [TEST_VA + 0x4001], 1       ; read-modify-write: err 3
+        ; A read-modify-write faults as a write before it changes anything: EFLAGS in the
+        ; frame (which the handler's IRET restores) are those from before the instruction.
+        EXPECT 14, .rmw_faulted
+        SETFLAGS 0x844                  ; OF ZF PF set
+        add byte [TEST_VA + 0x4001], 0x7f ; (0 + 0x7f would clear all three)
+.rmw_faulted:
+        PUTS "flags after a faulting add="
+        FLAGS 0
+        NL
         mov eax, [TEST_VA + 0x3008]
         PUTS "ro-after="
         H32 eax
@@ -198,12 +207,37 @@ ring3_main:
         PTRY 14, mov [TEST_VA + 0x3000], eax    ; user RO write: err 7
         PTRY 14, mov eax, [TEST_VA + 0x5000]    ; not present, user read: err 4
         PTRY 14, mov [TEST_VA + 0x5000], eax    ; not present, user write: err 6
+        ; A call to a PC thunk (translated in line) whose push faults: the fault comes before
+        ; the thunk's two instructions, which must not count as run (test/machine/lockstep).
+        call user_pc_thunk                      ; (its page in the TLB when the caller translates)
+        mov ebp, esp
+        EXPECT 14, .thunk_faulted
+        mov esp, TEST_VA + 0x6000               ; the push goes to page 5: not present
+.thunk_call:
+        call user_pc_thunk
+        mov esp, ebp
+        PUTS "no fault (wrong) "
+.thunk_faulted:
+        mov esp, ebp
+        PUTS "thunk call: err="
+        H32 [fault_error]
+        PUTS "cr2="
+        H32 [fault_cr2]
+        mov eax, [fault_eip]
+        sub eax, .thunk_call
+        PUTS "eip=call+"
+        H32 eax
+        NL
         mov eax, [pd + 256*4]                   ; identity pages are user: no fault
         and eax, 0xfbf
         PUTS "user read of the pde="
         H16 eax
         NL
         int 0x81
+
+user_pc_thunk:
+        mov ebx, [esp]
+        ret
 
 back_to_ring0:
         mov ax, SEL_DATA32

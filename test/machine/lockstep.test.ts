@@ -53,6 +53,16 @@ describe("lockstep", () => {
     expect(result.instructions).toBeGreaterThan(PLANT_AT);
   });
 
+  // Page faults in translated code (a thunk call's push among them, which the translator runs
+  // in line with the thunk's two instructions counted in its block), with RAM compared every step.
+  it("finds no divergence in the paging guest's faults (jit force)", () => {
+    const [paging] = buildGuests(["paging"]);
+    const machine = { kernel: readFileSync(paging.elf), kernelName: "paging", memoryMiB: 16, rebootOnReset: false };
+    const result = runLockstep({ machine, jit: "force", ramEvery: 1 });
+    expect(result.status, result.divergence && describeDivergence(result.divergence, "force")).toBe("stopped");
+    expect(result.stop).toEqual({ reason: "exit", exitStatus: 1 });
+  });
+
   it("stops at maxInstructions", () => {
     const result = runLockstep({ machine: guest, jit: "on", maxInstructions: 300_000 });
     expect(result.status).toBe("limit");
