@@ -19,6 +19,7 @@ export { peekFlags } from "./cpu/flags";
 export { jitHelper } from "./jit/helper";
 export { setJitThreshold } from "./jit/units";
 export { setChaining as setJitChaining } from "./jit/codegen";
+export { unitEntries as jitUnitEntries } from "./jit/entry_cache";
 import { jitFlush } from "./jit/units";
 
 /** Grow memory for `ramBytes` of guest RAM and reset the CPU. Returns false if memory is short. */

@@ -190,6 +190,10 @@ export const DECODE_CACHE_ENTRY_BYTES = 0x40; // 12-byte tag, then the record
 // The pages each recent address space had in the TLB when the guest left it (mmu/address_spaces.ts).
 export const ADDRESS_SPACES = 0xe80000;
 export const ADDRESS_SPACES_BYTES = 0x4000;
+// Entries into translated units, a u32 counter per hash of the unit's entry EIP: the host packs
+// the units that keep running into shared modules (src/machine/unit_packer.ts).
+export const JIT_UNIT_ENTRY_COUNTS = 0xe90000;
+export const JIT_UNIT_ENTRY_COUNTS_BITS = 14;
 // Binary translator (jit/): the module being generated, and the unit table (entry point →
 // table slot), two-way set associative by physical address.
 export const JIT_OUTPUT = 0xb00000;

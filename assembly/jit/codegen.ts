@@ -3,10 +3,10 @@
 // condition codes computed straight from the last flag-setting operation when it is known.
 import {
   REGS, REG_EIP, REG_EFLAGS, FLAGS_LAZY_MASK, FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_CARRY_IN,
-  INSTRUCTION_START, JIT_FAULT_BUDGET, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE, SEG_CS, SEG_ES, SEG_SS, SEG_DS,
+  INSTRUCTION_START, JIT_FAULT_BUDGET, JIT_UNIT_ENTRY_COUNTS, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE, SEG_CS, SEG_ES, SEG_SS, SEG_DS,
   JIT_ENTRY_CACHE, JIT_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS,
 } from "../layout";
-import { ENTRY_CACHE_SHIFT, ENTRY_SIZE_SHIFT, ENTRY_HASH_MULTIPLIER, entryTlbMask } from "./entry_cache";
+import { ENTRY_CACHE_SHIFT, ENTRY_SIZE_SHIFT, ENTRY_HASH_MULTIPLIER, entryTlbMask, unitEntryCounter } from "./entry_cache";
 import { FLAGS_ARITH, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_SF, FLAG_ZF, FLAG_PF, FLAG_DF } from "../cpu/state";
 import { LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC } from "../cpu/flags";
 import { TLB_VALID, TLB_NO_USER, TLB_MMIO, TLB_HAS_CODE, TLB_READONLY_USER, TLB_READONLY_SUPERVISOR } from "../mmu/tlb";
@@ -308,6 +308,17 @@ export function emitUnitExit(): void {
   emitConst(1); emit8(W.OP_I32_ADD);
   emitMemory(W.OP_I32_STORE, 2, STAT_JIT_EXITS);
   emitGet(L_BUDGET);
+}
+
+/**
+ * Count an entry into the unit at `entryEip` (JIT_UNIT_ENTRY_COUNTS): the first code of every
+ * unit, which the host's packer turns into nops once it has moved the unit.
+ */
+export function emitCountEntry(entryEip: u32): void {
+  const counter = unitEntryCounter(entryEip);
+  emitConst(counter); emitConst(counter); emitMemory(W.OP_I32_LOAD, 2, JIT_UNIT_ENTRY_COUNTS);
+  emitConst(1); emit8(W.OP_I32_ADD);
+  emitMemory(W.OP_I32_STORE, 2, JIT_UNIT_ENTRY_COUNTS);
 }
 
 /** Leave with EIP from the stack top. */

@@ -12,7 +12,7 @@
 //
 // Entry (32 bytes): EIP, CS base, tag (epoch | mode: 2 kernel, 3 user), slot, physical page |
 // TLB_VALID (what the TLB entry reads as under the read mask).
-import { JIT_ENTRY_CACHE, JIT_ENTRY_CACHE_ENTRIES, JIT_ENTRY_EPOCH, TLB_BASE } from "../layout";
+import { JIT_ENTRY_CACHE, JIT_ENTRY_CACHE_ENTRIES, JIT_ENTRY_EPOCH, TLB_BASE, JIT_UNIT_ENTRY_COUNTS, JIT_UNIT_ENTRY_COUNTS_BITS } from "../layout";
 import { TLB_VALID, TLB_MMIO, TLB_NO_USER } from "../mmu/tlb";
 
 export const ENTRY_CACHE_SHIFT: u32 = 17; // 32 - log2(JIT_ENTRY_CACHE_ENTRIES)
@@ -57,4 +57,14 @@ export function cacheEntry(eip: u32, csBase: u32, mode: u32, physical: u32, slot
 
 export function clearEntryCache(): void {
   memory.fill(JIT_ENTRY_CACHE, 0, JIT_ENTRY_CACHE_ENTRIES << ENTRY_SIZE_SHIFT);
+}
+
+/** The byte offset in JIT_UNIT_ENTRY_COUNTS of the counter of the unit entered at `eip`. */
+@inline export function unitEntryCounter(eip: u32): u32 {
+  return ((eip * ENTRY_HASH_MULTIPLIER) >>> (32 - JIT_UNIT_ENTRY_COUNTS_BITS)) << 2;
+}
+
+/** Entries so far into units entered at `eip` (and any other whose EIP shares the counter). */
+export function unitEntries(eip: u32): u32 {
+  return load<u32>(<usize>JIT_UNIT_ENTRY_COUNTS + <usize>unitEntryCounter(eip));
 }

@@ -27,7 +27,7 @@ import { emit8, emitU32, emitConst, emitGet, emitSet, emitBr, emitLoadField, wri
 import {
   L_BUDGET, L_NEXT, L_LINEAR, L_A, L_B, L_R, L_T, LOCALS, EXIT_BRANCH, EXIT_UNTRANSLATED, EXIT_SLOW_PATH,
   EXIT_BOUNDARY, regLocal, emitGetReg, emitSetReg, emitLoadState, emitExit, emitExitToStack, emitGoToBlock,
-  emitAttentionCheck, emitCallout, emitUnitExit, emitLinearFromOffset, zeroBased, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
+  emitAttentionCheck, emitCallout, emitUnitExit, emitCountEntry, emitLinearFromOffset, zeroBased, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
   forgetFlags, setInstruction, setBudgetRefund, setNesting, setUserMode, open, close, nesting, instructionNext, writesMemory, emitSetFlagsExplicit,
   emitSetFlagsWithCarry, emitCarry, setStateMasks, emitFlushFlags, resetFlagLocals, emitCacheFlags, setFlagsDead,
   markFlagsSet, emitBranchUnlessCodeIs, budgetRefund, emitMoveString, emitStoreString, emitSetFlagBits, emitChangeSystemFlags, emitFlagsImage, emitInterpretAndLeave, userMode,
@@ -1202,6 +1202,7 @@ export function translateUnit(entryEip: u32, first: u32, limit: u32, host: usize
   setWritePosition(out);
   W.recordHints(true, out);
   emitU32(1); emitU32(LOCALS); emit8(W.TYPE_I32);
+  emitCountEntry(entryEip); // (first: src/machine/unit_packer.ts finds it there)
   emitSegmentGuard();
   emitLoadState();
   emitDispatch();

@@ -4,6 +4,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { setFlagsFromString } from "node:v8";
+import { UnitPacker } from "./unit_packer.ts";
 import * as layout from "../../assembly/layout.ts";
 
 /** Host functions the engine imports (assembly/host.ts). */
@@ -30,6 +31,8 @@ interface EngineExports {
   invalidateDecodedCode(): void;
   setJitThreshold(entries: number): void;
   setJitChaining(enabled: boolean): void;
+  /** Entries into the translated units entered at `eip` (counted by hash: an upper bound). */
+  jitUnitEntries(eip: number): number;
   jitHelper(op: number, a: number, b: number): number;
   /** EFLAGS with the lazy flags computed, leaving the lazy state untouched. */
   peekFlags(): number;
@@ -142,6 +145,7 @@ export class Engine {
   onModuleCompiled: ((bytes: Uint8Array) => void) | undefined;
   /** Host time spent compiling translated code, in µs. */
   compileMicroseconds = 0;
+  private readonly packer: UnitPacker;
 
   constructor(host: EngineHost, wasmPath?: string, jit: JitMode = defaultJitMode()) {
     if (jit !== "off") enableBranchHints();
@@ -164,6 +168,7 @@ export class Engine {
     this.exports = instance.exports as unknown as EngineExports;
     this.exports.setJitThreshold(JIT_THRESHOLDS[jit]);
     this.trampoline = instantiateTrampoline(this.table);
+    this.packer = new UnitPacker(this.table, (module) => this.instantiateUnits(module), (eip) => this.exports.jitUnitEntries(eip));
     this.exports.setJitChaining(this.trampoline !== undefined);
     this.u32View = new Uint32Array(this.exports.memory.buffer);
     this.u8View = new Uint8Array(this.exports.memory.buffer);
@@ -175,11 +180,15 @@ export class Engine {
     try {
       const bytes = new Uint8Array(this.exports.memory.buffer, address, length);
       this.onModuleCompiled?.(bytes.slice());
-      const module = new WebAssembly.Module(bytes);
-      const instance = new WebAssembly.Instance(module, { e: { m: this.exports.memory, h: this.exports.jitHelper, c: this.trampoline ?? noTrampoline } });
+      const instance = this.instantiateUnits(new WebAssembly.Module(bytes));
+      const slotList: number[] = [];
+      const eips: number[] = [];
       for (let i = 0; i < count; i++) {
-        this.table.set(this.get32(slots + 4 * i), instance.exports[String(i)] as (...args: unknown[]) => unknown);
+        slotList.push(this.get32(slots + 4 * i));
+        eips.push(this.get32(layout.JIT_BATCH + 8 * i + 4));
+        this.table.set(slotList[i], instance.exports[String(i)] as (...args: unknown[]) => unknown);
       }
+      this.packer.compiled(bytes, slotList, eips);
       return 1;
     } catch (error) {
       this.jitFailures++;
@@ -189,6 +198,21 @@ export class Engine {
       this.compileMicroseconds += (performance.now() - started) * 1000;
     }
   }
+
+  private instantiateUnits(module: WebAssembly.Module): WebAssembly.Instance {
+    return new WebAssembly.Instance(module, { e: { m: this.exports.memory, h: this.exports.jitHelper, c: this.trampoline ?? noTrampoline } });
+  }
+
+  /** Pack the translated units that became hot since they were compiled (unit_packer.ts). */
+  packHotUnits(): void {
+    const started = performance.now();
+    this.packer.check();
+    this.compileMicroseconds += (performance.now() - started) * 1000;
+  }
+
+  /** Units moved into packed modules so far (unit_packer.ts), and those modules. */
+  get unitsPacked(): number { return this.packer.unitsPacked; }
+  get modulesPacked(): number { return this.packer.modulesPacked; }
 
   initialize(ramBytes: number): void {
     if (!this.exports.initialize(ramBytes)) throw new EngineError(`cannot allocate ${ramBytes} bytes of guest RAM`);

@@ -11,6 +11,8 @@ import { pcMemoryMap } from "./memory_map.ts";
 
 /** Longest slice between device services (1 ms of guest time), in instructions. */
 export const MAX_SLICE = CYCLES_PER_SECOND / 1000;
+/** Host time between looks for hot translated units to pack (a look costs some µs). */
+const PACK_CHECK_MILLISECONDS = 50;
 /** Yield to the host event loop this often (in slices) so input and timers are served. */
 const SLICES_PER_YIELD = 16;
 
@@ -119,6 +121,7 @@ export class Machine {
   /** Cycles the guest spent halted (time skipped forward to the next timer event while idle). */
   private idleCycles = 0;
   private resets = 0;
+  private lastPackCheck = 0;
   /**
    * Instructions retired before the last reset. A CPU reset zeroes the engine's counter, but guest
    * time (the 8254's clock) must not go back: the 8254 would stand still until the new boot had
@@ -330,6 +333,11 @@ export class Machine {
     const longest = Math.min(MAX_SLICE, maxInstructions);
     const budget = Number.isFinite(cyclesToTimer) ? Math.max(1, Math.min(longest, Math.ceil(cyclesToTimer))) : longest;
     const result = this.engine.run(budget);
+    const now = performance.now();
+    if (now - this.lastPackCheck >= PACK_CHECK_MILLISECONDS) {
+      this.lastPackCheck = now;
+      this.engine.packHotUnits();
+    }
     this.flushSerial();
     this.feedSerialInput();
     platform.updateTimers();
@@ -495,6 +503,8 @@ export class Machine {
       resets: this.resets,
       jitUnitsCompiled: e.get32(layout.STAT_JIT_UNITS),
       jitModulesCompiled: e.get32(layout.STAT_JIT_MODULES),
+      jitUnitsPacked: e.unitsPacked,
+      jitModulesPacked: e.modulesPacked,
       jitCompileMilliseconds: Math.round(e.compileMicroseconds / 1000),
       jitBytesGenerated: e.get32(layout.STAT_JIT_BYTES),
       jitCompileFailures: e.jitFailures,

@@ -34,6 +34,15 @@
   (local $25 i32)
   (local $26 i32)
   (local $27 i32)
+  (i32.store offset=15269888
+   (i32.const 45604)
+   (i32.add
+    (i32.load offset=15269888
+     (i32.const 45604)
+    )
+    (i32.const 1)
+   )
+  )
   (@metadata.code.branch_hint "\00")
   (if
    (i32.ne

@@ -1,0 +1,92 @@
+// Packing translated units into shared modules (src/machine/unit_packer.ts): the functions of
+// modules the translator wrote, moved into one module, still validate and carry their branch
+// hints and names, lose only their entry count; and a guest whose hot units get packed while it
+// runs ends as the interpreter does.
+import { describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import binaryen from "binaryen";
+import * as layout from "../../assembly/layout.ts";
+import { createMachine } from "../../src/machine/machine.ts";
+import type { JitMode } from "../../src/machine/engine.ts";
+import { readUnitModule, writeUnitModule, withoutEntryCount } from "../../src/machine/unit_packer.ts";
+import { buildElf } from "../support/elf-builder.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const engineBuilt = existsSync(path.join(here, "../../build/wasmvisor.wasm"));
+
+const le32 = (value: number): number[] => [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24];
+
+// `functions` functions, one per page after the first, each `add eax, i + 1; ret`; the first
+// page calls them all in turn `iterations` times (ECX counts down), then leaves through the
+// debug-exit port with AL. So many units, each entered `iterations` times.
+const FUNCTIONS = 40;
+const ITERATIONS = 150000;
+
+function callManyPages(functions: number, iterations: number): number[] {
+  const code: number[] = [0xb9, ...le32(iterations), 0x31, 0xc0]; // mov ecx, iterations; xor eax, eax
+  const loop = code.length;
+  for (let i = 0; i < functions; i++) {
+    const target = 0x1000 * (i + 1);
+    code.push(0xe8, ...le32(target - (code.length + 5))); // call function i
+  }
+  code.push(0x49); // dec ecx
+  code.push(0x0f, 0x85, ...le32(loop - (code.length + 6))); // jnz loop
+  code.push(0xe6, 0xf4, 0xeb, 0xfe); // out 0xf4, al; jmp $
+  for (let i = 0; i < functions; i++) {
+    while (code.length < 0x1000 * (i + 1)) code.push(0x90);
+    code.push(0x83, 0xc0, i + 1, 0xc3); // add eax, i + 1; ret
+  }
+  return code;
+}
+
+// The exit status of the sum the guest leaves in AL ((AL << 1) | 1, as QEMU's isa-debug-exit).
+const EXPECTED_STATUS = ((((FUNCTIONS * (FUNCTIONS + 1)) / 2 * ITERATIONS) & 0xff) << 1) | 1;
+
+function modulesOf(code: number[], jit: JitMode): Uint8Array[] {
+  const machine = createMachine({ kernel: buildElf({ multiboot: true, code }), memoryMiB: 4, jit });
+  const modules: Uint8Array[] = [];
+  machine.engine.onModuleCompiled = (bytes) => modules.push(bytes);
+  machine.runToCompletion();
+  return modules;
+}
+
+describe.skipIf(!engineBuilt)("unit packer", () => {
+  it("moves the translator's functions into one module that validates, with their hints and names", () => {
+    const modules = modulesOf(callManyPages(3, 10), "force").slice(0, 3);
+    expect(modules.length).toBe(3);
+    const read = modules.map(readUnitModule);
+    const functions = read.flatMap((module) => module.functions);
+    expect(functions.every((unit) => unit.hints !== undefined && unit.name !== undefined)).toBe(true);
+    const packed = writeUnitModule(read[0].header, functions.map((unit) => ({ ...unit, body: withoutEntryCount(unit.body) })));
+
+    const parsed = binaryen.readBinary(packed);
+    parsed.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.TailCall);
+    expect(parsed.validate()).toBeTruthy();
+    const text = parsed.emitText();
+    parsed.dispose();
+    for (const unit of functions) expect(text).toContain(`$${new TextDecoder().decode(unit.name!.subarray(1))}`);
+    // Every body lost its entry count, and only that: the counter's address is gone.
+    expect(text).not.toContain(`offset=${layout.JIT_UNIT_ENTRY_COUNTS}`);
+    for (const module of modules) {
+      const original = binaryen.readBinary(module);
+      expect(original.emitText()).toContain(`offset=${layout.JIT_UNIT_ENTRY_COUNTS}`);
+      original.dispose();
+    }
+    expect(new WebAssembly.Module(packed)).toBeInstanceOf(WebAssembly.Module);
+  });
+
+  it("packs hot units while the guest runs, and the guest ends as when interpreted", async () => {
+    const kernel = buildElf({ multiboot: true, code: callManyPages(FUNCTIONS, ITERATIONS) });
+    const reference = createMachine({ kernel, memoryMiB: 4, jit: "off" }).runToCompletion();
+    expect(reference).toMatchObject({ reason: "exit", exitStatus: EXPECTED_STATUS });
+
+    const machine = createMachine({ kernel, memoryMiB: 4, jit: "on" });
+    const outcome = await machine.run();
+    expect(outcome).toMatchObject({ reason: "exit", exitStatus: EXPECTED_STATUS, instructions: reference.instructions });
+    const statistics = machine.statistics();
+    expect(statistics.jitUnitsPacked).toBeGreaterThanOrEqual(FUNCTIONS);
+    expect(statistics.jitModulesPacked).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+});
