@@ -20,9 +20,11 @@ const le32 = (value: number): number[] => [value & 0xff, (value >>> 8) & 0xff, (
 
 // `functions` functions, one per page after the first, each `add eax, i + 1; ret`; the first
 // page calls them all in turn `iterations` times (ECX counts down), then leaves through the
-// debug-exit port with AL. So many units, each entered `iterations` times.
+// debug-exit port with AL. So many units, each entered `iterations` times: for packing, enough
+// that the guest runs on for seconds after its units were translated (the packer waits a second
+// for the translator to settle).
 const FUNCTIONS = 40;
-const ITERATIONS = 150000;
+const ITERATIONS = 1_500_000;
 
 function callManyPages(functions: number, iterations: number): number[] {
   const code: number[] = [0xb9, ...le32(iterations), 0x31, 0xc0]; // mov ecx, iterations; xor eax, eax
@@ -88,5 +90,5 @@ describe.skipIf(!engineBuilt)("unit packer", () => {
     const statistics = machine.statistics();
     expect(statistics.jitUnitsPacked).toBeGreaterThanOrEqual(FUNCTIONS);
     expect(statistics.jitModulesPacked).toBeGreaterThanOrEqual(1);
-  }, 60_000);
+  }, 120_000);
 });
