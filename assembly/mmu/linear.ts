@@ -60,9 +60,7 @@ import { physRead8, physRead16, physRead32, physWrite8, physWrite16, physWrite32
 }
 
 export function readLinearForWriteSlow(linear: u32, size: u32, user: bool): u32 {
-  translate(linear, true, user);
-  const last = linear + (size >> 3) - 1;
-  if (((last ^ linear) & 0xfffff000) != 0) translate(last, true, user);
+  probeWriteAs(linear, size >> 3, user);
   if (size == 8) return physRead8(translate(linear, false, user));
   return size == 16 ? readLinear16Slow(linear, user) : readLinear32Slow(linear, user);
 }
@@ -119,12 +117,15 @@ export function probeWrite(linear: u32, size: u32): void {
   }
 }
 
-/** probeWrite for a supervisor access (a frame on an inner ring's stack), whatever CPL says. */
-export function probeWriteSupervisor(linear: u32, size: u32): void {
-  translate(linear, true, false);
+/** probeWrite by walking the page tables, as a `user` or supervisor access whatever CPL says. */
+export function probeWriteAs(linear: u32, size: u32, user: bool): void {
+  translate(linear, true, user);
   const last = linear + size - 1;
-  if (((last ^ linear) & 0xfffff000) != 0) translate(last, true, false);
+  if (((last ^ linear) & 0xfffff000) != 0) translate(last, true, user);
 }
+
+/** probeWrite for a supervisor access (a frame on an inner ring's stack), whatever CPL says. */
+export function probeWriteSupervisor(linear: u32, size: u32): void { probeWriteAs(linear, size, false); }
 
 // Supervisor-mode accesses the CPU makes on its own behalf (descriptor tables, TSS), whatever CPL.
 export function readSystem8(linear: u32): u32 { return physRead8(translate(linear, false, false)); }
