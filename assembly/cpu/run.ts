@@ -10,7 +10,7 @@ import { decode, nextEip } from "./decoder";
 import { execute } from "./interpreter";
 import { deliverInterrupt } from "./system";
 import { hostAcknowledgeInterrupt } from "../host";
-import { jitEnter, jitEnabled, JIT_INTERPRET_ONE } from "../jit/units";
+import { jitEnter, jitEnabled, jitForgetCountedBlock, JIT_INTERPRET_ONE } from "../jit/units";
 
 // Why run() returned.
 export const RUN_BUDGET_EXHAUSTED: i32 = 0;
@@ -85,6 +85,7 @@ export function resume(): i32 {
     if (!deliverPendingException()) return finish(RUN_TRIPLE_FAULT);
   }
   atBlockStart = true;
+  jitForgetCountedBlock();
   while (budgetLeft > 0) {
     if (needsAttention()) {
       const result = serviceBoundary();

@@ -119,6 +119,7 @@ export function jitFlush(): void {
  * not flat, budget too small for its first block) returns the budget untouched.
  */
 export function jitEnter(budget: i32): i32 {
+  if (countedCounter != 0) creditLongBlock(budget);
   const eip = load<u32>(REG_EIP);
   if ((segAccess(SEG_CS) & ACC_DB) == 0) return JIT_NO_UNIT;
   const mode: u32 = load<u32>(CPL) == 3 ? 3 : 2; // bit 1: entry in use; bit 0: user mode
@@ -126,7 +127,10 @@ export function jitEnter(budget: i32): i32 {
   if (slot == 0) {
     slot = findUnit(eip, mode);
     if (slot == UNTRANSLATABLE) return JIT_INTERPRET_ONE;
-    if (slot <= 0) return JIT_NO_UNIT;
+    if (slot <= 0) {
+      countedBudget = budget;
+      return JIT_NO_UNIT;
+    }
     // (Only units: generated code chains to them.)
     cacheEntry(eip, segBase(SEG_CS), mode, foundPhysical, slot);
   }
@@ -135,6 +139,32 @@ export function jitEnter(budget: i32): i32 {
   if (left > 0 || left == 0) store<u64>(STAT_JIT_TRANSLATED, load<u64>(STAT_JIT_TRANSLATED) + <u64>(budget - left));
   return left;
 }
+
+// The entry point the interpreter last counted toward translation and the budget then, until
+// the next block start: a long block (unrolled crypto rounds run a few thousand times at boot)
+// gets hot by the instructions it runs, not only by its entries.
+let countedCounter: usize = 0;
+let countedBudget: i32 = 0;
+let countedPhysical: u32 = 0;
+let countedEip: u32 = 0;
+let countedMode: u32 = 0;
+// One more entry per this many instructions the block ran past its first.
+const INSTRUCTIONS_PER_ENTRY_SHIFT: i32 = 5;
+
+function creditLongBlock(budget: i32): void {
+  const counter = countedCounter;
+  countedCounter = 0;
+  const extra = (countedBudget - budget - 1) >> INSTRUCTIONS_PER_ENTRY_SHIFT;
+  if (extra <= 0) return;
+  const before = <u32>load<u16>(counter);
+  const after = min(before + <u32>extra, threshold);
+  store<u16>(counter, <u16>after);
+  const warm = threshold >> 1;
+  if (before < warm && after >= warm && after < threshold) noteWarm(countedPhysical, countedEip, countedMode);
+}
+
+/** The run loop starts over with a new budget: no block is being counted. */
+export function jitForgetCountedBlock(): void { countedCounter = 0; }
 
 // The physical address findUnit found CS:EIP at.
 let foundPhysical: u32 = 0;
@@ -160,6 +190,10 @@ function findUnit(eip: u32, mode: u32): i32 {
   if (count < threshold) {
     store<u16>(counter, <u16>count);
     if (count == threshold >> 1) noteWarm(<u32>physical, eip, mode);
+    countedCounter = counter;
+    countedPhysical = <u32>physical;
+    countedEip = eip;
+    countedMode = mode;
     return 0;
   }
   store<u16>(counter, 0);
