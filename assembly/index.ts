@@ -16,7 +16,7 @@ import { translate } from "./mmu/paging";
 
 export { run, resume } from "./cpu/run";
 export { peekFlags } from "./cpu/flags";
-export { jitHelper } from "./jit/helper";
+export { jitHelper, jitSlowPath } from "./jit/helper";
 export { setJitThreshold } from "./jit/units";
 export { setChaining as setJitChaining } from "./jit/codegen";
 export { unitEntries as jitUnitEntries } from "./jit/entry_cache";

@@ -3,7 +3,7 @@
 // condition codes computed straight from the last flag-setting operation when it is known.
 import {
   REGS, REG_EIP, REG_EFLAGS, FLAGS_LAZY_MASK, FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_CARRY_IN,
-  INSTRUCTION_START, JIT_FAULT_BUDGET, JIT_UNIT_ENTRY_COUNTS, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE, SEG_CS, SEG_ES, SEG_SS, SEG_DS,
+  JIT_FAULT_BUDGET, JIT_UNIT_ENTRY_COUNTS, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE, SEG_CS, SEG_ES, SEG_SS, SEG_DS,
   JIT_ENTRY_CACHE, JIT_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS,
 } from "../layout";
 import { ENTRY_CACHE_SHIFT, ENTRY_SIZE_SHIFT, ENTRY_HASH_MULTIPLIER, entryTlbMask, unitEntryCounter } from "./entry_cache";
@@ -228,14 +228,28 @@ export function emitCacheFlags(): void {
 export function markFlagsSet(): void { flagsDirty = FLAG_LOCALS; }
 
 /**
- * Before a helper call that may raise an exception: state as the interpreter has it while the
- * current instruction runs (EIP already past it, INSTRUCTION_START at it, the instruction counted).
+ * A memory access's slow path: the registers the unit wrote and the flags back to the state
+ * block, EIP past the instruction, INSTRUCTION_START at it and the budget as of it, as the
+ * interpreter has them while the instruction runs (the helper may raise an exception), then the
+ * helper; pushes its result. The registers go as arguments (jit/helper.ts jitSlowPath stores
+ * them): a store per register at every access made the Linux boot's units a fifth larger, and
+ * V8's compile time follows code size.
  */
-function emitSpillForSlowPath(): void {
-  emitSpill();
-  emitConst(0); emitConst(instructionNext); emitMemory(W.OP_I32_STORE, 2, REG_EIP);
-  emitConst(0); emitConst(instructionEip); emitMemory(W.OP_I32_STORE, 2, INSTRUCTION_START);
-  emitConst(0); emitGet(L_BUDGET); emitConst(budgetRefund); emit8(W.OP_I32_ADD); emitMemory(W.OP_I32_STORE, 2, JIT_FAULT_BUDGET);
+function emitSlowPathCall(op: u32, value: u32, valueIsLocal: bool): void {
+  emitFlushFlags();
+  const read = W.localsRead;
+  const written = W.localsWritten;
+  emitConst(op); emitGet(L_LINEAR);
+  if (valueIsLocal) emitGet(value); else emitConst(value);
+  emitConst(instructionEip); emitConst(instructionNext);
+  emitGet(L_BUDGET); if (budgetRefund != 0) { emitConst(budgetRefund); emit8(W.OP_I32_ADD); }
+  emitConst(spillMask);
+  for (let r: u32 = 0; r < 8; r++) {
+    const local = regLocal(r);
+    if ((spillMask & (<u32>1 << local)) != 0) emitGet(local); else emitConst(0);
+  }
+  W.restoreLocalUse(read, written);
+  emit8(W.OP_CALL); emitU32(FUNCTION_SLOW_PATH);
 }
 
 // ---- Leaving the unit -------------------------------------------------------------------------
@@ -254,6 +268,7 @@ export function emitExit(eip: u32, cause: u32, refund: u32): void {
 // The imported functions of a unit's module (jit/module_writer.ts).
 export const FUNCTION_HELPER: u32 = 0;
 export const FUNCTION_TRAMPOLINE: u32 = 1; // (budget, slot) → the unit in that slot, by a tail call
+export const FUNCTION_SLOW_PATH: u32 = 2; // (op, a, b, EIP, next EIP, budget, register mask, 8 registers) → helper's result
 
 // Whether units may go straight on into the next unit with a tail call (the host says whether
 // its WebAssembly has them).
@@ -459,14 +474,8 @@ export function emitRead(size: u32, forWrite: bool = false): void {
   else emitMemory(W.OP_I32_LOAD, 2, GUEST_RAM);
   emitBr(W.OP_BR, 1);
   close();
-  emitSpillForSlowPath();
-  if (forWrite) {
-    emitConst(HELPER_READ_FOR_WRITE); emitGet(L_LINEAR); emitConst(size);
-  } else {
-    emitConst(size == 8 ? HELPER_READ8 : size == 16 ? HELPER_READ16 : HELPER_READ32);
-    emitGet(L_LINEAR); emitConst(0);
-  }
-  emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
+  if (forWrite) emitSlowPathCall(HELPER_READ_FOR_WRITE, size, false);
+  else emitSlowPathCall(size == 8 ? HELPER_READ8 : size == 16 ? HELPER_READ16 : HELPER_READ32, 0, false);
   close();
 }
 
@@ -484,11 +493,7 @@ export function emitWrite(size: u32, value: u32): void {
   else emitMemory(W.OP_I32_STORE, 2, GUEST_RAM);
   emitBr(W.OP_BR, 1);
   close();
-  emitSpillForSlowPath();
-  emitConst(size == 8 ? HELPER_WRITE8 : size == 16 ? HELPER_WRITE16 : HELPER_WRITE32);
-  emitGet(L_LINEAR);
-  emitGet(value);
-  emit8(W.OP_CALL); emitU32(FUNCTION_HELPER);
+  emitSlowPathCall(size == 8 ? HELPER_WRITE8 : size == 16 ? HELPER_WRITE16 : HELPER_WRITE32, value, true);
   emit8(W.OP_DROP);
   close();
 }

@@ -2,7 +2,7 @@
 // flag questions the translator could not answer at compile time (and EFLAGS for PUSHF), and
 // instructions it leaves to the interpreter. A slow path may raise a guest exception; the
 // generated code has made the state precise before calling.
-import { CPL, JIT_FAULT_BUDGET, JIT_CODE_WRITES, ATTENTION } from "../layout";
+import { CPL, JIT_FAULT_BUDGET, JIT_CODE_WRITES, ATTENTION, INSTRUCTION_START, REGS } from "../layout";
 import { translate } from "../mmu/paging";
 import { physRead8, physWrite8 } from "../mmu/physical";
 import { readLinear16Slow, readLinear32Slow, readLinearForWriteSlow, writeLinear16Slow, writeLinear32Slow } from "../mmu/linear";
@@ -44,4 +44,26 @@ export function jitHelper(op: u32, a: u32, b: u32): u32 {
   // A write to a page holding cached code: the unit may have just rewritten itself.
   if (load<u32>(JIT_CODE_WRITES) != codeWrites) store<u32>(ATTENTION, 1);
   return 0;
+}
+
+/**
+ * A memory access's slow path (jit/codegen.ts emitSlowPathCall): make the state precise, as
+ * the interpreter has it while the instruction at `eip` runs (registers in `mask`, a bit per
+ * register local 1..8, come as arguments; the others are in the state block already), then
+ * the helper.
+ */
+export function jitSlowPath(op: u32, a: u32, b: u32, eip: u32, next: u32, budget: i32, mask: u32,
+  eax: u32, ecx: u32, edx: u32, ebx: u32, esp: u32, ebp: u32, esi: u32, edi: u32): u32 {
+  if (mask & (1 << 1)) store<u32>(REGS, eax);
+  if (mask & (1 << 2)) store<u32>(REGS + 4, ecx);
+  if (mask & (1 << 3)) store<u32>(REGS + 8, edx);
+  if (mask & (1 << 4)) store<u32>(REGS + 12, ebx);
+  if (mask & (1 << 5)) store<u32>(REGS + 16, esp);
+  if (mask & (1 << 6)) store<u32>(REGS + 20, ebp);
+  if (mask & (1 << 7)) store<u32>(REGS + 24, esi);
+  if (mask & (1 << 8)) store<u32>(REGS + 28, edi);
+  store<u32>(REG_EIP, next);
+  store<u32>(INSTRUCTION_START, eip);
+  store<i32>(JIT_FAULT_BUDGET, budget);
+  return jitHelper(op, a, b);
 }

@@ -1,5 +1,5 @@
 // Frames translated function bodies into a WebAssembly module (core spec 5.5). Every module has
-// the same shape: it imports the engine's memory, one helper and the chaining trampoline, and
+// the same shape: it imports the engine's memory, two helpers and the chaining trampoline, and
 // exports each unit as a function of type (budget: i32) → i32. Few imports keep instantiation
 // cheap (../shared/DESIGN.md). The function table is never imported: V8 copies an imported
 // table into every instance and updates every importer on each set, so a unit reaches the next
@@ -16,6 +16,9 @@ const SECTION_EXPORT: u32 = 7;
 const SECTION_CODE: u32 = 10;
 const SECTION_CUSTOM: u32 = 0;
 const NAME_SUBSECTION_FUNCTIONS: u32 = 1;
+// Units follow the imported functions: helper, trampoline, slow path (jit/codegen.ts FUNCTION_*).
+const FIRST_UNIT_FUNCTION: u32 = 3;
+const SLOW_PATH_PARAMETERS: u32 = 15;
 
 // Names are single ASCII characters here (strings would allocate).
 function emitName(character: u32): void {
@@ -73,17 +76,21 @@ export function writeModule(out: usize, bodies: usize, bodiesLength: usize, coun
   emit8(1); emit8(0); emit8(0); emit8(0); // version 1
 
   let section = beginSection(SECTION_TYPE);
-  emitU32(3);
+  emitU32(4);
   emit8(0x60); emitU32(1); emit8(TYPE_I32); emitU32(1); emit8(TYPE_I32); // unit: (budget) → budget
   emit8(0x60); emitU32(3); emit8(TYPE_I32); emit8(TYPE_I32); emit8(TYPE_I32); emitU32(1); emit8(TYPE_I32); // helper
   emit8(0x60); emitU32(2); emit8(TYPE_I32); emit8(TYPE_I32); emitU32(1); emit8(TYPE_I32); // trampoline: (budget, slot) → budget
+  emit8(0x60); emitU32(SLOW_PATH_PARAMETERS); // slow path: (op, a, b, EIP, next, budget, mask, 8 registers) → result
+  for (let i: u32 = 0; i < SLOW_PATH_PARAMETERS; i++) emit8(TYPE_I32);
+  emitU32(1); emit8(TYPE_I32);
   endSection(section);
 
   section = beginSection(SECTION_IMPORT);
-  emitU32(3);
+  emitU32(4);
   emitName(0x65); emitName(0x6d); emit8(0x02); emit8(0x00); emitU32(0); // memory, min 0 pages
   emitName(0x65); emitName(0x68); emit8(0x00); emitU32(1); // helper: function 0, type 1
   emitName(0x65); emitName(0x63); emit8(0x00); emitU32(2); // trampoline: function 1, type 2
+  emitName(0x65); emitName(0x73); emit8(0x00); emitU32(3); // slow path: function 2, type 3
   endSection(section);
 
   section = beginSection(SECTION_FUNCTION);
@@ -96,7 +103,7 @@ export function writeModule(out: usize, bodies: usize, bodiesLength: usize, coun
   for (let i: u32 = 0; i < count; i++) {
     emitIndexName(i);
     emit8(0x00);
-    emitU32(i + 2); // after the two imported functions
+    emitU32(i + FIRST_UNIT_FUNCTION);
   }
   endSection(section);
 
@@ -113,7 +120,7 @@ export function writeModule(out: usize, bodies: usize, bodiesLength: usize, coun
       const from = hintsOf(i);
       const to = hintsOf(i + 1);
       if (to == from) continue;
-      emitU32(i + 2);
+      emitU32(i + FIRST_UNIT_FUNCTION);
       emitU32(to - from);
       for (let h = from; h < to; h++) {
         emitU32(load<u32>(<usize>JIT_HINTS + (<usize>h << 2)));
@@ -135,7 +142,7 @@ export function writeModule(out: usize, bodies: usize, bodiesLength: usize, coun
   const names = reserveU32();
   emitU32(count);
   for (let i: u32 = 0; i < count; i++) {
-    emitU32(i + 2);
+    emitU32(i + FIRST_UNIT_FUNCTION);
     emitUnitName(load<u32>(entryEips + (<usize>i << 3)));
   }
   endSection(names);

@@ -34,6 +34,7 @@ interface EngineExports {
   /** Entries into the translated units entered at `eip` (counted by hash: an upper bound). */
   jitUnitEntries(eip: number): number;
   jitHelper(op: number, a: number, b: number): number;
+  jitSlowPath(...args: number[]): number;
   /** EFLAGS with the lazy flags computed, leaving the lazy state untouched. */
   peekFlags(): number;
 }
@@ -200,7 +201,7 @@ export class Engine {
   }
 
   private instantiateUnits(module: WebAssembly.Module): WebAssembly.Instance {
-    return new WebAssembly.Instance(module, { e: { m: this.exports.memory, h: this.exports.jitHelper, c: this.trampoline ?? noTrampoline } });
+    return new WebAssembly.Instance(module, { e: { m: this.exports.memory, h: this.exports.jitHelper, c: this.trampoline ?? noTrampoline, s: this.exports.jitSlowPath } });
   }
 
   /** Pack the translated units that became hot since they were compiled (unit_packer.ts). */

@@ -8,7 +8,7 @@
 // compiled again, together, into one module, and their table slots point there.
 //
 // A unit's function is relocatable: every module the translator writes has the same types and
-// imports (assembly/jit/module_writer.ts), and a unit calls only the imported helper and
+// imports (assembly/jit/module_writer.ts), and a unit calls only the imported helpers and
 // trampoline, never another unit. Its body, branch hints and name are copied as they are.
 
 /** A unit's function as a module held it. */
@@ -25,7 +25,7 @@ const SECTION_FUNCTION = 3;
 const SECTION_EXPORT = 7;
 const SECTION_CODE = 10;
 const BRANCH_HINTS = "metadata.code.branch_hint";
-const FIRST_UNIT_FUNCTION = 2; // after the imported helper and trampoline
+const FIRST_UNIT_FUNCTION = 3; // after the imported helper, trampoline and slow path
 
 class Reader {
   position = 0;

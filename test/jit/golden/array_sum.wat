@@ -1,10 +1,12 @@
 (module
  (type $0 (func (param i32 i32 i32) (result i32)))
  (type $1 (func (param i32 i32) (result i32)))
- (type $2 (func (param i32) (result i32)))
+ (type $2 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+ (type $3 (func (param i32) (result i32)))
  (import "e" "m" (memory $mimport$0 0))
  (import "e" "h" (func $fimport$0 (param i32 i32 i32) (result i32)))
  (import "e" "c" (func $fimport$1 (param i32 i32) (result i32)))
+ (import "e" "s" (func $fimport$2 (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
  (export "0" (func $x86_00100005))
  (func $x86_00100005 (param $0 i32) (result i32)
   (local $1 i32)
@@ -172,42 +174,26 @@
         )
         (br $block5)
        )
-       (i32.store offset=1024
-        (i32.const 0)
-        (local.get $1)
-       )
-       (i32.store offset=1028
-        (i32.const 0)
-        (local.get $2)
-       )
-       (i32.store offset=1032
-        (i32.const 0)
-        (local.get $3)
-       )
-       (i32.store offset=1048
-        (i32.const 0)
-        (local.get $7)
-       )
-       (i32.store offset=1056
-        (i32.const 0)
-        (i32.const 1048587)
-       )
-       (i32.store offset=1412
-        (i32.const 0)
-        (i32.const 1048581)
-       )
-       (i32.store offset=1456
-        (i32.const 0)
-        (i32.add
-         (local.get $0)
-         (i32.const 7)
-        )
-       )
        (drop
-        (call $fimport$0
+        (call $fimport$2
          (i32.const 5)
          (local.get $19)
          (local.get $23)
+         (i32.const 1048581)
+         (i32.const 1048587)
+         (i32.add
+          (local.get $0)
+          (i32.const 7)
+         )
+         (i32.const 142)
+         (local.get $1)
+         (local.get $2)
+         (local.get $3)
+         (i32.const 0)
+         (i32.const 0)
+         (i32.const 0)
+         (local.get $7)
+         (i32.const 0)
         )
        )
       )
@@ -288,42 +274,26 @@
         )
         (br $block7)
        )
-       (i32.store offset=1024
-        (i32.const 0)
-        (local.get $1)
-       )
-       (i32.store offset=1028
-        (i32.const 0)
-        (local.get $2)
-       )
-       (i32.store offset=1032
-        (i32.const 0)
-        (local.get $3)
-       )
-       (i32.store offset=1048
-        (i32.const 0)
-        (local.get $7)
-       )
-       (i32.store offset=1056
-        (i32.const 0)
-        (i32.const 1048594)
-       )
-       (i32.store offset=1412
-        (i32.const 0)
-        (i32.const 1048587)
-       )
-       (i32.store offset=1456
-        (i32.const 0)
-        (i32.add
-         (local.get $0)
-         (i32.const 6)
-        )
-       )
        (drop
-        (call $fimport$0
+        (call $fimport$2
          (i32.const 5)
          (local.get $19)
          (local.get $23)
+         (i32.const 1048587)
+         (i32.const 1048594)
+         (i32.add
+          (local.get $0)
+          (i32.const 6)
+         )
+         (i32.const 142)
+         (local.get $1)
+         (local.get $2)
+         (local.get $3)
+         (i32.const 0)
+         (i32.const 0)
+         (i32.const 0)
+         (local.get $7)
+         (i32.const 0)
         )
        )
       )
@@ -441,22 +411,6 @@
           )
          )
         )
-        (i32.store offset=1024
-         (i32.const 0)
-         (local.get $1)
-        )
-        (i32.store offset=1028
-         (i32.const 0)
-         (local.get $2)
-        )
-        (i32.store offset=1032
-         (i32.const 0)
-         (local.get $3)
-        )
-        (i32.store offset=1048
-         (i32.const 0)
-         (local.get $7)
-        )
         (i32.store offset=1068
          (i32.const 0)
          (local.get $9)
@@ -481,24 +435,24 @@
          (i32.const 0)
          (local.get $14)
         )
-        (i32.store offset=1056
-         (i32.const 0)
-         (i32.const 1048603)
-        )
-        (i32.store offset=1412
+        (call $fimport$2
+         (i32.const 2)
+         (local.get $19)
          (i32.const 0)
          (i32.const 1048601)
-        )
-        (i32.store offset=1456
-         (i32.const 0)
+         (i32.const 1048603)
          (i32.add
           (local.get $0)
           (i32.const 3)
          )
-        )
-        (call $fimport$0
-         (i32.const 2)
-         (local.get $19)
+         (i32.const 142)
+         (local.get $1)
+         (local.get $2)
+         (local.get $3)
+         (i32.const 0)
+         (i32.const 0)
+         (i32.const 0)
+         (local.get $7)
          (i32.const 0)
         )
        )
@@ -747,40 +701,24 @@
          )
         )
        )
-       (i32.store offset=1024
-        (i32.const 0)
-        (local.get $1)
-       )
-       (i32.store offset=1028
-        (i32.const 0)
-        (local.get $2)
-       )
-       (i32.store offset=1032
-        (i32.const 0)
-        (local.get $3)
-       )
-       (i32.store offset=1048
-        (i32.const 0)
-        (local.get $7)
-       )
-       (i32.store offset=1056
-        (i32.const 0)
-        (i32.const 1048603)
-       )
-       (i32.store offset=1412
+       (call $fimport$2
+        (i32.const 2)
+        (local.get $19)
         (i32.const 0)
         (i32.const 1048601)
-       )
-       (i32.store offset=1456
-        (i32.const 0)
+        (i32.const 1048603)
         (i32.add
          (local.get $0)
          (i32.const 3)
         )
-       )
-       (call $fimport$0
-        (i32.const 2)
-        (local.get $19)
+        (i32.const 142)
+        (local.get $1)
+        (local.get $2)
+        (local.get $3)
+        (i32.const 0)
+        (i32.const 0)
+        (i32.const 0)
+        (local.get $7)
         (i32.const 0)
        )
       )

@@ -1,10 +1,12 @@
 (module
  (type $0 (func (param i32 i32 i32) (result i32)))
  (type $1 (func (param i32 i32) (result i32)))
- (type $2 (func (param i32) (result i32)))
+ (type $2 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+ (type $3 (func (param i32) (result i32)))
  (import "e" "m" (memory $mimport$0 0))
  (import "e" "h" (func $fimport$0 (param i32 i32 i32) (result i32)))
  (import "e" "c" (func $fimport$1 (param i32 i32) (result i32)))
+ (import "e" "s" (func $fimport$2 (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
  (export "0" (func $x86_00100005))
  (func $x86_00100005 (param $0 i32) (result i32)
   (local $1 i32)
