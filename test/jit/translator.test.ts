@@ -172,6 +172,30 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(forced.jitExitsSlowPath).toBe(1);
   });
 
+  it("translates a long block that runs fewer times than an entry point needs, by its length", () => {
+    // 300 passes over one straight block of 500 instructions: 300 entries, under the 2000 an
+    // entry point needs by default, but each pass counts its instructions too.
+    const block = Array.from({ length: 500 }, () => [0x83, 0xc0, 0x03]).flat(); // add eax, 3
+    const code = [
+      0x31, 0xc0, //                                 xor eax, eax
+      0xb9, ...le32(300), //                         mov ecx, 300
+      ...block, //                                   pass: 500 × add eax, 3
+      0x49, //                                       dec ecx
+      0x0f, 0x85, ...le32(-(block.length + 7)), //   jnz pass
+      0xe6, 0xf4, //                                 out 0xf4, al
+      0xf4, //                                       hlt
+    ];
+    const [off, on] = (["off", "on"] as const).map((mode) => {
+      const { machine } = machineFor(code, mode);
+      return { outcome: machine.runToCompletion(), statistics: machine.statistics() };
+    });
+    expect(off.outcome.exitStatus).toBe((((300 * 500 * 3) & 0xff) << 1) | 1);
+    expect(on.outcome.exitStatus).toBe(off.outcome.exitStatus);
+    expect(on.outcome.instructions).toBe(off.outcome.instructions);
+    // Hot after some 40 passes: most of the run is translated.
+    expect(on.statistics.instructionsTranslated).toBeGreaterThan(on.outcome.instructions / 2n);
+  });
+
   it("compiles units that are warm together with the one that gets hot", () => {
     const code = new Array<number>(0x124).fill(0x90);
     code.splice(0, 0x1b,
