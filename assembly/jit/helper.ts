@@ -1,7 +1,8 @@
-// The one function generated code imports: memory accesses that miss the inline TLB fast path,
-// flag questions the translator could not answer at compile time (and EFLAGS for PUSHF), and
-// instructions it leaves to the interpreter. A slow path may raise a guest exception; the
-// generated code has made the state precise before calling.
+// The functions generated code imports besides the trampoline: memory accesses that miss the
+// inline TLB fast path (through jitSlowPath, which makes the state precise first), flag
+// questions the translator could not answer at compile time (and EFLAGS for PUSHF), and
+// instructions it leaves to the interpreter. A slow path may raise a guest exception; the state
+// is precise before the helper runs.
 import { CPL, JIT_FAULT_BUDGET, JIT_CODE_WRITES, ATTENTION, INSTRUCTION_START, REGS } from "../layout";
 import { translate } from "../mmu/paging";
 import { physRead8, physWrite8 } from "../mmu/physical";
