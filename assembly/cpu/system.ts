@@ -25,7 +25,7 @@ import { switchTask, TASK_SWITCH_JMP, TASK_SWITCH_CALL, TASK_SWITCH_IRET } from 
 import { linearForWrite, linearForRead } from "../mmu/segmentation";
 import {
   readLinear16, readLinear32, writeLinear16, writeLinear32, readSystem16, readSystem32, probeWrite,
-  probeWriteSupervisor, writeSystem16, writeSystem32,
+  probeWriteAs, writeSystem16, writeSystem32,
 } from "../mmu/linear";
 
 @inline function selectorError(selector: u32): i32 { return <i32>(selector & 0xfffc); }
@@ -288,7 +288,7 @@ function reserveFrame(top: u32, bytes: u32, selector: u32): u32 {
   else ok = last <= limit && last >= sp;
   if (!ok) raiseFault(EXC_SS, selectorError(selector));
   const linear = descriptorBase(stackDescriptor.low, stackDescriptor.high) + sp;
-  probeWriteSupervisor(linear, bytes);
+  probeWriteAs(linear, bytes, false); // a frame on an inner ring's stack: a supervisor access
   return linear;
 }
 

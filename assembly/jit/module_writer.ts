@@ -8,6 +8,7 @@
 // unit by its entry EIP.
 import { emit8, emitU32, emitBytes, reserveU32, patchU32, writePosition, setWritePosition, TYPE_I32 } from "./wasm_writer";
 import { JIT_BATCH_HINTS, JIT_HINTS } from "../layout";
+import { FUNCTION_SLOW_PATH } from "./codegen";
 
 const SECTION_TYPE: u32 = 1;
 const SECTION_IMPORT: u32 = 2;
@@ -17,7 +18,7 @@ const SECTION_CODE: u32 = 10;
 const SECTION_CUSTOM: u32 = 0;
 const NAME_SUBSECTION_FUNCTIONS: u32 = 1;
 // Units follow the imported functions: helper, trampoline, slow path (jit/codegen.ts FUNCTION_*).
-const FIRST_UNIT_FUNCTION: u32 = 3;
+const FIRST_UNIT_FUNCTION: u32 = FUNCTION_SLOW_PATH + 1;
 const SLOW_PATH_PARAMETERS: u32 = 15;
 
 // Names are single ASCII characters here (strings would allocate).

@@ -124,9 +124,6 @@ export function probeWriteAs(linear: u32, size: u32, user: bool): void {
   if (((last ^ linear) & 0xfffff000) != 0) translate(last, true, user);
 }
 
-/** probeWrite for a supervisor access (a frame on an inner ring's stack), whatever CPL says. */
-export function probeWriteSupervisor(linear: u32, size: u32): void { probeWriteAs(linear, size, false); }
-
 // Supervisor-mode accesses the CPU makes on its own behalf (descriptor tables, TSS), whatever CPL.
 export function readSystem8(linear: u32): u32 { return physRead8(translate(linear, false, false)); }
 export function readSystem16(linear: u32): u32 { return readLinear16Slow(linear, false); }
