@@ -8,12 +8,15 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureDebianGuest, GUEST_PROMPT } from "../dist/index.js";
+import { ensureDebianGuest, GUEST_PROMPT, relaunchWithV8WorkerPool } from "../dist/index.js";
 import { prepareBenchGuest } from "./linux/bench-guest.js";
 import { EMULATORS } from "./linux/emulators.js";
 
+// (wasmvisor and v86 alike run with V8's worker pool one thread smaller than the cores: src/machine/v8_worker_pool.ts)
+await relaunchWithV8WorkerPool(fileURLToPath(import.meta.url));
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -85,6 +88,7 @@ const medians = Object.fromEntries(chosen.map((name) => [name, ROWS.map((_, row)
 
 const reference = chosen.includes("qemu") ? "qemu" : chosen[0];
 console.log(`Debian guest: Linux ${guest.kernelVersion}, busybox initramfs + /bin/cbench, 128 MiB; seconds, median of ${runs}; ratio = time / ${reference}'s`);
+console.log(`host: ${availableParallelism()} cores, Node ${process.version} ${process.execArgv.join(" ")}`);
 console.log(`| workload | ${chosen.map((name) => EMULATORS[name].label).join(" | ")} |`);
 console.log(`|---|${chosen.map(() => "---|").join("")}`);
 ROWS.forEach((row, index) => {
@@ -101,6 +105,7 @@ ROWS.forEach((row, index) => {
 const result = {
   date: new Date().toISOString(),
   guest: { kernel: guest.kernelVersion, cmdline: guest.cmdline, memoryMiB: 128 },
+  host: { cores: availableParallelism(), node: process.version, execArgv: process.execArgv },
   runs,
   rows: ROWS,
   workloads: WORKLOADS.map(({ name, command }) => ({ name, command })),

@@ -5,8 +5,10 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createMachine } from "../dist/index.js";
+import { createMachine, relaunchWithV8WorkerPool } from "../dist/index.js";
 
+// (V8 gets a worker pool one thread smaller than the cores: src/machine/v8_worker_pool.ts)
+await relaunchWithV8WorkerPool(fileURLToPath(import.meta.url));
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const option = (name, fallback) => {

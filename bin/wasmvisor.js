@@ -1,2 +1,6 @@
 #!/usr/bin/env node
-import "../dist/cli.js";
+import { fileURLToPath } from "node:url";
+import { relaunchWithV8WorkerPool } from "../dist/index.js";
+
+await relaunchWithV8WorkerPool(fileURLToPath(import.meta.url));
+await import("../dist/cli.js");

@@ -69,17 +69,21 @@ const TRAMPOLINE = new Uint8Array([
   0x0a, 0x0b, 0x01, 0x09, 0x00, 0x20, 0x00, 0x20, 0x01, 0x13, 0x00, 0x00, 0x0b,
 ]);
 
-// Translated units mark their slow paths and exits as unlikely branches (the branch-hinting
-// proposal, assembly/jit/wasm_writer.ts), so V8 lays that code out of the way of the hot path.
-// On the Linux bench that made the gzip pipeline 1.5x and the shell loop 1.3x faster: the
-// translated kernel and busybox code stops overflowing the instruction caches. V8 honours the
-// hints by default from 13.7 (Chrome 137); before, only with this flag.
-let branchHintsEnabled = false;
-function enableBranchHints(): void {
-  if (branchHintsEnabled) return;
-  branchHintsEnabled = true;
+// V8 settings for translated code, made once, before the first module is compiled.
+// - Branch hints: translated units mark their slow paths and exits as unlikely branches (the
+//   branch-hinting proposal, assembly/jit/wasm_writer.ts), so V8 lays that code out of the way of
+//   the hot path. On the Linux bench that made the gzip pipeline 1.5x and the shell loop 1.3x
+//   faster: the translated kernel and busybox code stops overflowing the instruction caches. V8
+//   honours the hints by default from 13.7 (Chrome 137); before, only with this flag.
+// - Compilation hints: packed modules ask for their functions optimized before the module is
+//   ready (unit_packer.ts), so their slots never run baseline code.
+let v8Tuned = false;
+function tuneV8ForTranslatedCode(): void {
+  if (v8Tuned) return;
+  v8Tuned = true;
   const [major, minor] = process.versions.v8.split(".").map(Number);
   if (major < 13 || (major === 13 && minor < 7)) setFlagsFromString("--experimental-wasm-branch-hinting");
+  setFlagsFromString("--experimental-wasm-compilation-hints");
 }
 
 // What units import in its place without tail calls; with chaining off they never call it.
@@ -149,7 +153,7 @@ export class Engine {
   private readonly packer: UnitPacker;
 
   constructor(host: EngineHost, wasmPath?: string, jit: JitMode = defaultJitMode()) {
-    if (jit !== "off") enableBranchHints();
+    if (jit !== "off") tuneV8ForTranslatedCode();
     compiledModule ??= new WebAssembly.Module(readFileSync(wasmPath ?? findWasm()));
     const instance = new WebAssembly.Instance(compiledModule, {
       host: {

@@ -25,6 +25,11 @@ const SECTION_FUNCTION = 3;
 const SECTION_EXPORT = 7;
 const SECTION_CODE = 10;
 const BRANCH_HINTS = "metadata.code.branch_hint";
+const COMPILATION_HINTS = "compilationHints";
+// A function's compilation hint (V8's compilation-hints section, one byte per function: strategy
+// in bits 0-1, first tier in bits 2-3, top tier in bits 4-5): compile it before the module is
+// ready (2), with the optimizing compiler as first and top tier (2).
+const EAGER_OPTIMIZED = 2 | (2 << 2) | (2 << 4);
 const FIRST_UNIT_FUNCTION = 3; // after the imported helper, trampoline and slow path
 
 class Reader {
@@ -73,7 +78,7 @@ class Writer {
     this.u32(body.length);
     for (const chunk of body.chunks) this.bytes(chunk);
   }
-  finish(): Uint8Array {
+  finish(): Uint8Array<ArrayBuffer> {
     const out = new Uint8Array(this.length);
     let at = 0;
     for (const chunk of this.chunks) { out.set(chunk, at); at += chunk.length; }
@@ -150,13 +155,20 @@ export function withoutEntryCount(body: Uint8Array): Uint8Array {
 }
 
 /** A module of the same shape holding `functions`, exported as "0", "1"... in order. */
-export function writeUnitModule(header: Uint8Array, functions: UnitFunction[]): Uint8Array {
+export function writeUnitModule(header: Uint8Array, functions: UnitFunction[]): Uint8Array<ArrayBuffer> {
   const out = new Writer();
   out.bytes(header);
   const declarations = new Writer();
   declarations.u32(functions.length);
   for (let i = 0; i < functions.length; i++) declarations.u32(0);
   out.section(SECTION_FUNCTION, declarations);
+  // (V8 reads this section only between the function and code sections.)
+  const compilation = new Writer();
+  const compilationName = new TextEncoder().encode(COMPILATION_HINTS);
+  compilation.u32(compilationName.length); compilation.bytes(compilationName);
+  compilation.u32(functions.length);
+  compilation.bytes(new Array<number>(functions.length).fill(EAGER_OPTIMIZED));
+  out.section(SECTION_CUSTOM, compilation);
   const exports = new Writer();
   exports.u32(functions.length);
   functions.forEach((_, i) => {
