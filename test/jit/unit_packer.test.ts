@@ -21,8 +21,8 @@ const le32 = (value: number): number[] => [value & 0xff, (value >>> 8) & 0xff, (
 // `functions` functions, one per page after the first, each `add eax, i + 1; ret`; the first
 // page calls them all in turn `iterations` times (ECX counts down), then leaves through the
 // debug-exit port with AL. So many units, each entered `iterations` times: for packing, enough
-// that the guest runs on for seconds after its units were translated (the packer waits a second
-// for the translator to settle).
+// that the guest runs on for seconds after its units were translated (the packed module is
+// compiled in the background, and the machine asks the packer every 50 ms).
 const FUNCTIONS = 40;
 const ITERATIONS = 1_500_000;
 
