@@ -222,6 +222,7 @@ const MAX_PENDING = 4096;
  * this one by 8 %; the gzip pipeline gained about as much either way).
  */
 const MAX_PACKED_BODY = 16384;
+
 interface PendingUnit {
   unit: UnitFunction;
   compiled: unknown; // the function its slot got
