@@ -10,6 +10,7 @@ import { raiseFault } from "./fault";
 import { readSystem32, writeSystem32 } from "../mmu/linear";
 import { setTlbPrivilege } from "../mmu/tlb";
 import { invalidateFetchWindow } from "./decoder";
+import { segmentStateChanged } from "../jit/segment_state";
 
 // System descriptor types (SDM vol. 3, table 3-2).
 export const TYPE_TSS16_AVAILABLE: u32 = 1;
@@ -90,6 +91,7 @@ export function setSegmentCache(seg: u32, selector: u32, base: u32, limit: u32, 
   store<u32>(SEG_BASE + (seg << 2), base);
   store<u32>(SEG_LIMIT + (seg << 2), limit);
   store<u32>(SEG_ACCESS + (seg << 2), derived);
+  segmentStateChanged();
   if (seg == SEG_CS) invalidateFetchWindow();
 }
 
@@ -99,6 +101,7 @@ export function setSegmentUnusable(seg: u32, selector: u32): void {
   store<u32>(SEG_BASE + (seg << 2), 0);
   store<u32>(SEG_LIMIT + (seg << 2), 0);
   store<u32>(SEG_ACCESS + (seg << 2), ACC_UNUSABLE);
+  segmentStateChanged();
 }
 
 /** Real-address and virtual-8086 segment load: base = selector * 16. */
@@ -106,6 +109,7 @@ export function loadSegmentReal(seg: u32, selector: u32): void {
   selector &= 0xffff;
   store<u32>(SEG_SELECTOR + (seg << 2), selector);
   store<u32>(SEG_BASE + (seg << 2), selector << 4);
+  segmentStateChanged();
   if (isVm86()) {
     // Virtual-8086 segments are 64 KiB read/write data at DPL 3 (SDM vol. 3, 20.1.1).
     const access: u32 = ACC_P | (3 << ACC_DPL_SHIFT) | ACC_S | ACC_RW | ACC_ACCESSED | (seg == SEG_CS ? ACC_CODE : 0);
@@ -123,6 +127,7 @@ export function loadSegmentReal(seg: u32, selector: u32): void {
 /** Change CPL (and with it the TLB's fast-path masks). */
 export function setCpl(cpl: u32): void {
   store<u32>(CPL, cpl);
+  segmentStateChanged();
   invalidateFetchWindow();
   setTlbPrivilege(cpl == 3);
 }

@@ -11,6 +11,7 @@ import { execute } from "./interpreter";
 import { deliverInterrupt } from "./system";
 import { hostAcknowledgeInterrupt } from "../host";
 import { jitEnter, jitEnabled, jitForgetCountedBlock, JIT_INTERPRET_ONE } from "../jit/units";
+import { segmentStateChanged } from "../jit/segment_state";
 
 // Why run() returned.
 export const RUN_BUDGET_EXHAUSTED: i32 = 0;
@@ -81,6 +82,7 @@ export function settleAttention(): void {
 
 export function resume(): i32 {
   requestAttention(); // the host may have changed anything between calls
+  segmentStateChanged();
   if (load<i32>(EXCEPTION_VECTOR) >= 0) {
     if (!deliverPendingException()) return finish(RUN_TRIPLE_FAULT);
   }
