@@ -5,4 +5,4 @@ export { runLockstep, describeDivergence, LockstepError, type LockstepOptions, t
 export { RunResult } from "./machine/engine.ts";
 export { ensureDebianGuest, GuestImageError, DEFAULT_CMDLINE, GUEST_PROMPT, type DebianGuest, type DebianGuestOptions } from "./guest-image/debian.ts";
 export { writeCpio, writeCpioGzip, type CpioEntry, type CpioOptions } from "./guest-image/cpio.ts";
-export { relaunchWithV8WorkerPool, guestFriendlyPoolSize } from "./machine/v8_worker_pool.ts";
+export { relaunchWithV8WorkerPool } from "./machine/v8_worker_pool.ts";

@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os";
 const POOL_FLAG = "--v8-pool-size";
 
 /** The worker pool size that leaves the guest's thread a core of its own. */
-export function guestFriendlyPoolSize(): number {
+function guestFriendlyPoolSize(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
