@@ -99,10 +99,12 @@ export function resume(): i32 {
     // instruction is a block start too.
     let lookAgain = false;
     if (atBlockStart && jitEnabled()) {
-      const left = jitEnter(budgetLeft);
+      // (The helper sets budgetLeft while the unit runs: compare with the budget it was given.)
+      const given = budgetLeft;
+      const left = jitEnter(given);
       if (left >= 0) {
         // A unit that ran nothing (budget too small for its first block) leaves it to the interpreter.
-        atBlockStart = left != budgetLeft;
+        atBlockStart = left != given;
         budgetLeft = left;
         continue;
       }
