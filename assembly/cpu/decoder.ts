@@ -73,6 +73,19 @@ function openFetchWindow(linear: u32, offset: u32): void {
   fastFetchDelta = fetchPageHost + (linear & 0xfff) - <usize>offset;
 }
 
+// Make the RAM page of `linear` the fetch page if its TLB entry allows the fetch, so the decode
+// cache answers for it: the translator's callouts run single instructions all over the code, each
+// in another page than the last.
+@inline function useFetchPageFromTlb(linear: u32): void {
+  if ((linear >>> 12) == fetchPageTag) return;
+  const entry = tlbEntry(linear);
+  const page = entry & 0xfffff000;
+  if ((entry & tlbReadMask) == TLB_VALID && page < ramBytes) {
+    fetchPageTag = linear >>> 12;
+    fetchPageHost = GUEST_RAM + page;
+  }
+}
+
 function fetch8Slow(linear: u32, offset: u32): u32 {
   if (offset > codeLimit) raiseFault(EXC_GP, 0);
   if (nextEip - load<u32>(INSTRUCTION_START) > 15) raiseFault(EXC_GP, 0); // SDM vol. 2, 2.3.11
@@ -141,6 +154,7 @@ function decodeSlow(): void {
   store<u32>(INSTRUCTION_START, start);
   nextEip = start;
   if (start < fastFetchStart || start >= fastFetchEnd || codeBase != fastFetchCodeBase || start > codeLimit) {
+    if (start <= codeLimit) useFetchPageFromTlb(codeBase + start);
     openFetchWindow(codeBase + start, start);
   }
   const default32: u32 = (segAccess(SEG_CS) & ACC_DB) != 0 ? 1 : 0;
