@@ -148,6 +148,7 @@ export const JIT_EXIT_CAUSES = 4;
 export const STAT_JIT_BYTES = 0x740; // bytes of WebAssembly generated
 export const STAT_JIT_MODULES = 0x744; // modules compiled (each holds one or more units)
 export const STAT_JIT_CHAINED = 0x748; // branches out of a unit that went straight on into another unit
+export const STAT_JIT_CALLOUTS = 0x74c; // instructions a unit ran through the interpreter (callouts, and those it leaves after)
 
 // x87 FPU state (SDM vol. 1, 8.1). Registers by physical number 0..7, 16 bytes each: the 64-bit
 // significand at +0 and sign<<15 | biased exponent (u16) at +8. ST(i) is register (TOP + i) & 7.

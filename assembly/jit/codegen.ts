@@ -4,10 +4,10 @@
 import {
   REGS, REG_EIP, REG_EFLAGS, FLAGS_LAZY_MASK, FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_CARRY_IN,
   JIT_FAULT_BUDGET, JIT_UNIT_ENTRY_COUNTS, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE, SEG_CS, SEG_ES, SEG_SS, SEG_DS,
-  JIT_ENTRY_CACHE, JIT_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS,
+  JIT_ENTRY_CACHE, JIT_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS, INTERRUPT_PENDING,
 } from "../layout";
 import { ENTRY_CACHE_SHIFT, ENTRY_SIZE_SHIFT, ENTRY_HASH_MULTIPLIER, entryTlbMask, unitEntryCounter } from "./entry_cache";
-import { FLAGS_ARITH, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_SF, FLAG_ZF, FLAG_PF, FLAG_DF } from "../cpu/state";
+import { FLAGS_ARITH, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_SF, FLAG_ZF, FLAG_PF, FLAG_DF, FLAG_IF } from "../cpu/state";
 import { LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC } from "../cpu/flags";
 import { TLB_VALID, TLB_NO_USER, TLB_MMIO, TLB_HAS_CODE, TLB_READONLY_USER, TLB_READONLY_SUPERVISOR } from "../mmu/tlb";
 import * as W from "./wasm_writer";
@@ -41,7 +41,7 @@ export const LOCALS: u32 = 27; // declared locals (1..27)
 export const EXIT_BRANCH: u32 = 0; // a jump or return to code outside the unit
 export const EXIT_UNTRANSLATED: u32 = 1; // an instruction the translator leaves to the interpreter
 export const EXIT_BOUNDARY: u32 = 2; // budget spent or an interrupt pending at a block start
-export const EXIT_SLOW_PATH: u32 = 3; // a device or a write to code asked for attention
+export const EXIT_SLOW_PATH: u32 = 3; // a device or a write to code asked for attention; a stack run missed the TLB
 
 // Helper operations (the `op` argument of the one imported helper, jit/helper.ts).
 export const HELPER_READ8: u32 = 0;
@@ -499,6 +499,62 @@ export function emitWrite(size: u32, value: u32): void {
 }
 
 /**
+ * `count` PUSH r32 (`push`) or POP r32 in a row, registers (never ESP) in `registers`, as one
+ * access to the stack: one TLB check for the whole range, then a plain store or load per
+ * register. Function prologues and epilogues are such runs; checking each push cost a TLB
+ * look-up and a slow-path call site apiece. A range across a page end (a frame that straddles
+ * one does so on every call) takes each element on its own; if a TLB entry does not allow the
+ * access, the unit leaves before the run and the interpreter runs it. Taking elements again
+ * after some went through is harmless: a push stores the same value, a pop reads into a
+ * register the run writes anyway, and ESP changes only at the end.
+ */
+export function emitStackRun(push: bool, registers: StaticArray<u32>, count: u32): void {
+  const bytes = count << 2;
+  const mask = push ? writeMask() : readMask();
+  open(W.OP_BLOCK); // done
+  open(W.OP_BLOCK); // the interpreter
+  open(W.OP_BLOCK); // element by element
+  emitGet(regLocal(4));
+  if (push) { emitConst(bytes); emit8(W.OP_I32_SUB); }
+  emitLinearFromOffset(SEG_SS); // (the lowest address)
+  emitSlowPathBranches(mask, bytes);
+  emitRamAddress(); emitSet(L_T);
+  for (let i: u32 = 0; i < count; i++) emitStackElement(push, registers[i], stackSlot(push, count, i));
+  emitStackRunEsp(push, bytes);
+  emitBr(W.OP_BR, 2);
+  close();
+  for (let i: u32 = 0; i < count; i++) {
+    emitGet(L_LINEAR); emitConst(stackSlot(push, count, i)); emit8(W.OP_I32_ADD); emitSet(L_B);
+    emitBranchUnlessTlbAllows(L_B, mask, L_ENTRY);
+    emitGet(L_B); emitConst(0xfff); emit8(W.OP_I32_AND); emitConst(0xffc); emit8(W.OP_I32_GT_U);
+    W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+    emitGet(L_ENTRY); emitConst(0xfffff000); emit8(W.OP_I32_AND);
+    emitGet(L_B); emitConst(0xfff); emit8(W.OP_I32_AND);
+    emit8(W.OP_I32_OR); emitSet(L_T);
+    emitStackElement(push, registers[i], 0);
+  }
+  emitStackRunEsp(push, bytes);
+  emitBr(W.OP_BR, 1);
+  close();
+  emitExit(instructionEip, EXIT_SLOW_PATH, budgetRefund + 1); // (the first of the run did not run either)
+  close();
+}
+
+// Byte offset of the run's element `i` above its lowest address: the first register pushed goes highest.
+function stackSlot(push: bool, count: u32, i: u32): u32 { return (push ? count - 1 - i : i) << 2; }
+
+// Store register `r` to, or load it from, guest RAM at L_T + `offset`.
+function emitStackElement(push: bool, r: u32, offset: u32): void {
+  emitGet(L_T);
+  if (push) { emitGet(regLocal(r)); emitMemory(W.OP_I32_STORE, 2, GUEST_RAM + offset); }
+  else { emitMemory(W.OP_I32_LOAD, 2, GUEST_RAM + offset); emitSet(regLocal(r)); }
+}
+
+function emitStackRunEsp(push: bool, bytes: u32): void {
+  emitGet(regLocal(4)); emitConst(bytes); emit8(push ? W.OP_I32_SUB : W.OP_I32_ADD); emitSet(regLocal(4));
+}
+
+/**
  * Inside a block: branch out of it (label 0) unless the dword at CS:`eip` is `code`, read
  * through the TLB (a missing or unreadable entry counts as different; nothing faults).
  */
@@ -656,6 +712,25 @@ export function emitChangeSystemFlags(clear: u32, set: u32): void {
   emitGetFlag(L_EFLAGS); emitConst(~clear); emit8(W.OP_I32_AND);
   if (set != 0) { emitConst(set); emit8(W.OP_I32_OR); }
   emitSetFlag(L_EFLAGS);
+}
+
+/**
+ * STI (CPL 0). With an interrupt pending the interpreter runs it (the interrupt waits one more
+ * instruction, then the unit leaves for it); with none, its shadow holds nothing back (run.ts
+ * settleAttention), so setting IF is all. The flag record goes to the state block first so both
+ * paths leave this code with the same flag state.
+ */
+export function emitSetInterruptFlag(): void {
+  emitFlushFlags();
+  resetFlagLocals();
+  emitLoadField(INTERRUPT_PENDING);
+  W.hintUnlikely();
+  open(W.OP_IF);
+  emitCallout();
+  emit8(W.OP_ELSE);
+  emitConst(0); emitLoadField(REG_EFLAGS); emitConst(FLAG_IF); emit8(W.OP_I32_OR); emitMemory(W.OP_I32_STORE, 2, REG_EFLAGS);
+  close();
+  forgetFlags();
 }
 
 /** Push EFLAGS as PUSHF stores it (the helper computes the lazy flags; the record stays as it is). */

@@ -3,7 +3,7 @@
 // questions the translator could not answer at compile time (and EFLAGS for PUSHF), and
 // instructions it leaves to the interpreter. A slow path may raise a guest exception; the state
 // is precise before the helper runs.
-import { CPL, JIT_FAULT_BUDGET, JIT_CODE_WRITES, ATTENTION, INSTRUCTION_START, REGS } from "../layout";
+import { CPL, JIT_FAULT_BUDGET, JIT_CODE_WRITES, ATTENTION, INSTRUCTION_START, REGS, STAT_JIT_CALLOUTS } from "../layout";
 import { translate } from "../mmu/paging";
 import { physRead8, physWrite8 } from "../mmu/physical";
 import { readLinear16Slow, readLinear32Slow, readLinearForWriteSlow, writeLinear16Slow, writeLinear32Slow } from "../mmu/linear";
@@ -34,6 +34,7 @@ export function jitHelper(op: u32, a: u32, b: u32): u32 {
   }
   const codeWrites = load<u32>(JIT_CODE_WRITES);
   if (op == HELPER_INTERPRET) {
+    store<u32>(STAT_JIT_CALLOUTS, load<u32>(STAT_JIT_CALLOUTS) + 1);
     decode();
     store<u32>(REG_EIP, nextEip);
     execute();

@@ -12,7 +12,7 @@ import { flatBit, zeroBasedBit, CS_REACHES_4G, STACK_32, CPL_0 } from "./segment
 import { segBase } from "../cpu/state";
 import { tlbEntry, tlbReadMask, TLB_VALID } from "../mmu/tlb";
 import { ramBytes } from "../mmu/physical";
-import { FLAG_CF, FLAG_OF, FLAG_DF, FLAG_IF } from "../cpu/state";
+import { FLAG_CF, FLAG_OF, FLAG_DF, FLAG_IF, FLAG_ZF } from "../cpu/state";
 import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
 import { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, sizeMask } from "../cpu/alu";
 import { decode, nextEip } from "../cpu/decoder";
@@ -30,7 +30,7 @@ import {
   emitAttentionCheck, emitCallout, emitUnitExit, emitCountEntry, emitLinearFromOffset, zeroBased, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
   forgetFlags, setInstruction, setBudgetRefund, setNesting, setUserMode, open, close, nesting, instructionNext, writesMemory, emitSetFlagsExplicit,
   emitSetFlagsWithCarry, emitCarry, setStateMasks, emitFlushFlags, resetFlagLocals, emitCacheFlags, setFlagsDead,
-  markFlagsSet, emitBranchUnlessCodeIs, budgetRefund, emitMoveString, emitStoreString, emitSetFlagBits, emitChangeSystemFlags, emitFlagsImage, emitInterpretAndLeave, userMode,
+  markFlagsSet, emitBranchUnlessCodeIs, emitStackRun, emitSetInterruptFlag, budgetRefund, emitMoveString, emitStoreString, emitSetFlagBits, emitChangeSystemFlags, emitFlagsImage, emitInterpretAndLeave, userMode,
 } from "./codegen";
 
 const MAX_BLOCKS: u32 = 32;
@@ -210,11 +210,12 @@ function instructionLength(
 function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
   if (op >= 0x100) {
     const second = op & 0xff;
-    if (second == 0xa3 || second == 0xab || second == 0xb3 || second == 0xbb) return registerForm; // BT BTS BTR BTC r, r
+    if (second == 0xa3 || second == 0xab || second == 0xb3 || second == 0xbb) return true; // BT BTS BTR BTC E, r
     if (second == 0xba) return reg >= 4; // BT BTS BTR BTC, imm8
     if (second == 0xa5 || second == 0xad) return registerForm; // SHLD SHRD r, r, CL
     return (second >= 0x40 && second <= 0x4f) || (second >= 0x80 && second <= 0x9f) || second == 0xa4 || second == 0xac ||
-      second == 0xaf || second == 0xb1 || second == 0xb6 || second == 0xb7 || second == 0xbe || second == 0xbf;
+      second == 0xaf || second == 0xb1 || second == 0xb6 || second == 0xb7 || second == 0xbe || second == 0xbf ||
+      second == 0xbc || second == 0xbd;
   }
   if (op < 0x40) return (op & 7) < 6; // ALU
   if (op < 0x60) return true; // INC, DEC, PUSH, POP r32
@@ -226,7 +227,7 @@ function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
     case 0x68: case 0x69: case 0x6a: case 0x6b: case 0x84: case 0x85: case 0x87: case 0xa0: case 0xa1:
     case 0xa2: case 0xa3: case 0xa8: case 0xa9: case 0xc2: case 0xc3: case 0xc9: case 0xe8: case 0xe9:
     case 0xeb: case 0x9c: case 0xfc: case 0xfd: return true;
-    case 0xfa: return !userMode; // CLI (the guard requires CPL 0)
+    case 0xfa: case 0xfb: return !userMode; // CLI, STI (the guard requires CPL 0)
     case 0x80: case 0x81: case 0x83: return true;
     case 0xc1: case 0xd1: return reg != 2 && reg != 3 && reg != 6; // ROL ROR SHL SHR SAR
     case 0xc0: case 0xd0: return reg == 4 || reg == 5 || reg == 7; // SHL SHR SAR r/m8
@@ -311,7 +312,7 @@ function scanBlock(index: u32): void {
     const op = opcode();
     if (readField(DEC_HAS_MEMORY_OPERAND) != 0) segmentsUsed |= 1 << readField(DEC_SEGMENT);
     if (usesStack(op)) { stackUsed = true; segmentsUsed |= 1 << SEG_SS; }
-    if (op == 0xfa) privileged = true;
+    if (op == 0xfa || op == 0xfb) privileged = true;
     if (op == 0xa4 || op == 0xa5) segmentsUsed |= (1 << SEG_DS) | (1 << SEG_ES);
     if (op == 0xaa || op == 0xab) segmentsUsed |= 1 << SEG_ES;
     eip = next;
@@ -325,6 +326,33 @@ function scanBlock(index: u32): void {
   store<u32>(JIT_SCAN + 0x200 + (index << 2), eip);
   store<u32>(JIT_SCAN + 0x300 + (index << 2), reason);
   store<u32>(JIT_SCAN + 0x400 + (index << 2), weight);
+}
+
+// ---- Runs of pushes and pops -------------------------------------------------------------------
+
+const MAX_STACK_RUN: u32 = 8;
+const stackRunRegisters = new StaticArray<u32>(MAX_STACK_RUN);
+
+@inline function hostAddress(eip: u32): usize { return hostBase + <usize>(eip - pageFirst); }
+
+// PUSH r32 and POP r32 (one byte each), ESP itself left out.
+@inline function isStackRunByte(byte: u32): bool { return byte >= 0x50 && byte <= 0x5f && (byte & 7) != 4; }
+
+/**
+ * How many PUSH r32, or POP r32, in a row start at `eip`, among the `left` instructions left in
+ * the block (codegen.ts emitStackRun); their registers go to stackRunRegisters.
+ */
+function stackRunLength(eip: u32, left: u32): u32 {
+  const first = <u32>load<u8>(hostAddress(eip));
+  if (!isStackRunByte(first)) return 0;
+  let length: u32 = 0;
+  while (length < left && length < MAX_STACK_RUN) {
+    const byte = <u32>load<u8>(hostAddress(eip + length));
+    if (!isStackRunByte(byte) || (byte < 0x58) != (first < 0x58)) break;
+    stackRunRegisters[length] = byte & 7;
+    length++;
+  }
+  return length;
 }
 
 // ---- Calls to a PC thunk ------------------------------------------------------------------------
@@ -598,6 +626,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
         break;
       }
       case 0xfa: emitChangeSystemFlags(FLAG_IF, 0); break;
+      case 0xfb: emitSetInterruptFlag(); break;
       case 0xa4: case 0xa5: emitMoveString(op == 0xa4 ? 8 : 32, (readField(DEC_PREFIXES) & PREFIX_REP) != 0); break;
       case 0xaa: case 0xab: emitStoreString(op == 0xaa ? 8 : 32, (readField(DEC_PREFIXES) & PREFIX_REP) != 0); break;
       case 0xfc: emitChangeSystemFlags(FLAG_DF, 0); break;
@@ -605,6 +634,7 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
       case 0x1b1: translateCompareExchange(reg); break;
       case 0x1a3: case 0x1ab: case 0x1b3: case 0x1bb: translateBitTest((op >> 3) & 3, false); break;
       case 0x1ba: translateBitTest(reg & 3, true); break;
+      case 0x1bc: case 0x1bd: translateBitScan(op == 0x1bd, reg); break;
       case 0x1a4: case 0x1ac: {
         const count = immediate() & 31;
         if (count == 0) { emitCallout(); return; } // changes nothing, but still reads and writes E
@@ -919,10 +949,15 @@ function translateCompareExchange(reg: u32): void {
 }
 
 // BT (0), BTS (1), BTR (2) or BTC (3) of a 32-bit E: CF = the bit, which BTS/BTR/BTC then set,
-// clear or flip. The bit offset is an immediate, or G for a register E (a memory E with a
-// register offset addresses beyond the operand, and stays a callout).
+// clear or flip. The bit offset is an immediate, or G; with a memory E, G's bits above the low
+// five pick the dword, signed (SDM vol. 2, BT: Linux's test_bit and set_bit on bitmaps).
 function translateBitTest(operation: u32, immediateOffset: bool): void {
   prepareE();
+  if (!immediateOffset && !modIsRegister()) {
+    emitGet(L_LINEAR);
+    emitGet(regLocal(readField(DEC_REG))); emitConst(5); emit8(W.OP_I32_SHR_S); emitConst(2); emit8(W.OP_I32_SHL);
+    emit8(W.OP_I32_ADD); emitSet(L_LINEAR);
+  }
   emitReadE(32, operation != 0); emitSet(L_A);
   if (immediateOffset) emitConst(immediate() & 31); else emitGet(regLocal(readField(DEC_REG)));
   emitSet(L_B); // (WebAssembly shifts take the count modulo 32, as BT takes the offset)
@@ -937,6 +972,22 @@ function translateBitTest(operation: u32, immediateOffset: bool): void {
   emitGet(L_A); emitGet(L_B); emit8(W.OP_I32_SHR_U); emitConst(1); emit8(W.OP_I32_AND);
   emitSet(L_T);
   emitSetFlagBits(FLAG_CF);
+}
+
+// BSF (forward) or BSR (reverse) G, E (32-bit): G = the index of the lowest or highest set bit
+// of E and ZF clear; for an E of 0, ZF set and G left as it was (P6 and QEMU; interpreter
+// bitScan). The other flags stay.
+function translateBitScan(reverse: bool, reg: u32): void {
+  prepareE();
+  emitReadE(32); emitSet(L_B);
+  emitGet(L_B);
+  if (reverse) { emit8(W.OP_I32_CLZ); emitConst(31); emit8(W.OP_I32_XOR); } else emit8(W.OP_I32_CTZ);
+  emitGet(regLocal(reg));
+  emitGet(L_B);
+  emit8(W.OP_SELECT);
+  emitSet(regLocal(reg));
+  emitGet(L_B); emit8(W.OP_I32_EQZ); emitConst(6); emit8(W.OP_I32_SHL); emitSet(L_T); // (ZF is bit 6)
+  emitSetFlagBits(FLAG_ZF);
 }
 
 // SHLD/SHRD E, G by L_B (32-bit, count 1..31): E's bits shifted out are replaced by G's; CF is
@@ -1047,6 +1098,14 @@ function emitBlock(index: u32): void {
     remaining -= instructionWeight(kind, next);
     setInstruction(eip, next, remaining);
     setFlagsDead(((deadFlags >> i) & 1) != 0);
+    const run = kind == NATIVE ? stackRunLength(eip, count - i) : 0;
+    if (run > 1) {
+      emitStackRun(load<u8>(hostAddress(eip)) < 0x58, stackRunRegisters, run);
+      i += run - 1;
+      remaining -= run - 1;
+      eip += run;
+      continue;
+    }
     if (kind == CALLOUT) emitCallout();
     else if (kind == SEGMENT_LOAD) { emitCallout(); emitSegmentRecheck(); }
     else if (kind == LEAVE) emitInterpretAndLeave(EXIT_UNTRANSLATED);

@@ -517,6 +517,7 @@ export class Machine {
       jitExitsBoundary: e.get32(layout.STAT_JIT_EXITS + 8),
       jitExitsSlowPath: e.get32(layout.STAT_JIT_EXITS + 12),
       jitExitsChained: e.get32(layout.STAT_JIT_CHAINED),
+      jitCallouts: e.get32(layout.STAT_JIT_CALLOUTS),
     };
   }
 }

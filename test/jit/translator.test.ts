@@ -303,6 +303,145 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(statistics.instructionsTranslated).toBeGreaterThan(3990n);
   });
 
+  it("goes on in translated code after a unit leaves for an instruction it cannot follow", () => {
+    // MOV CR3 ends the unit (the interpreter runs it from inside, then the unit leaves): what
+    // comes after it is a block start, for the next unit, not interpreted up to the next jump.
+    const cr3Loop = [
+      0x31, 0xdb, //                   xor ebx, ebx
+      0x31, 0xc0, //                   xor eax, eax
+      0xb9, 0xe8, 0x03, 0x00, 0x00, // mov ecx, 1000
+      0x0f, 0x22, 0xdb, //             loop: mov cr3, ebx
+      ...Array.from({ length: 8 }, (_, i) => [0x83, 0xc0, i + 1]).flat(), // add eax, 1 ... add eax, 8
+      0x49, //                         dec ecx
+      0x75, 0xe2, //                   jnz loop
+      0xe6, 0xf4, //                   out 0xf4, al
+      0xf4, //                         hlt
+    ];
+    const [off, forced] = (["off", "force"] as const).map((mode) => {
+      const { machine } = machineFor(cr3Loop, mode);
+      const outcome = machine.runToCompletion();
+      return { outcome, registers: machine.registers(), statistics: machine.statistics() };
+    });
+    expect(forced.outcome.exitStatus).toBe((((1000 * 36) & 0xff) << 1) | 1);
+    expect(forced.outcome.instructions).toBe(off.outcome.instructions);
+    expect(forced.registers).toEqual(off.registers);
+    expect(forced.statistics.jitExitsUntranslated).toBeGreaterThanOrEqual(1000);
+    // (9000 when the run loop took the rest of the loop for code the unit had not left.)
+    expect(forced.statistics.instructionsInterpreted).toBeLessThan(20n);
+  });
+
+  it("runs STI inside a unit with no callout while no interrupt is pending", () => {
+    const stiLoop = [
+      0xb9, 0xe8, 0x03, 0x00, 0x00, // mov ecx, 1000
+      0xfa, //                         loop: cli
+      0xfb, //                         sti
+      0x49, //                         dec ecx
+      0x75, 0xfb, //                   jnz loop
+      0xe6, 0xf4, //                   out 0xf4, al
+      0xf4, //                         hlt
+    ];
+    const [off, forced] = (["off", "force"] as const).map((mode) => {
+      const { machine } = machineFor(stiLoop, mode);
+      const outcome = machine.runToCompletion();
+      return { outcome, registers: machine.registers(), statistics: machine.statistics() };
+    });
+    expect(forced.outcome.reason).toBe("exit");
+    expect(forced.outcome.instructions).toBe(off.outcome.instructions);
+    expect(forced.registers).toEqual(off.registers);
+    // Only the OUT runs in the interpreter (it was one callout per STI).
+    expect(forced.statistics.jitCallouts).toBe(1);
+    expect(forced.statistics.jitExitsSlowPath).toBe(1);
+  });
+
+  it("translates BSF, BSR and BT, BTS, BTR with a register bit offset into memory, as the interpreter runs them", () => {
+    const BITMAP = 0x8000;
+    const bitLoop = [
+      0xbe, ...le32(BITMAP + 0x20), //       mov esi, BITMAP + 0x20 (offsets reach 0x20 bytes below)
+      0xb9, 0xc8, 0x00, 0x00, 0x00, //       mov ecx, 200
+      0x31, 0xff, //                         xor edi, edi
+      0x69, 0xc1, ...le32(0x01000193), //    loop: imul eax, ecx, 0x01000193
+      0x89, 0xc2, //                         mov edx, eax
+      0x81, 0xe2, ...le32(0x0f0f00f0), //    and edx, 0x0f0f00f0
+      0xf6, 0xc1, 0x07, //                   test cl, 7
+      0x75, 0x02, //                         jnz scan
+      0x31, 0xd2, //                         xor edx, edx (every eighth: BSF and BSR of 0)
+      0x0f, 0xbc, 0xda, //                   scan: bsf ebx, edx
+      0x0f, 0x44, 0xd9, //                   cmovz ebx, ecx
+      0x01, 0xdf, //                         add edi, ebx
+      0x0f, 0xbd, 0xea, //                   bsr ebp, edx
+      0x0f, 0x44, 0xe9, //                   cmovz ebp, ecx
+      0x01, 0xef, //                         add edi, ebp
+      0xc1, 0xf8, 0x18, //                   sar eax, 24 (a bit offset of -128..127)
+      0x0f, 0xab, 0x06, //                   bts [esi], eax
+      0x11, 0xff, //                         adc edi, edi
+      0x0f, 0xa3, 0x46, 0x04, //             bt [esi + 4], eax
+      0x11, 0xff, //                         adc edi, edi
+      0x83, 0xc0, 0x03, //                   add eax, 3
+      0x0f, 0xb3, 0x06, //                   btr [esi], eax
+      0x11, 0xff, //                         adc edi, edi
+      0x49, //                               dec ecx
+      0x75, 0xc2, //                         jnz loop
+      0x89, 0xf8, //                         mov eax, edi
+      0xe6, 0xf4, //                         out 0xf4, al
+      0xf4, //                               hlt
+    ];
+    const [off, forced] = (["off", "force"] as const).map((mode) => {
+      const { machine, modules } = machineFor(bitLoop, mode);
+      const outcome = machine.runToCompletion();
+      const bitmap = machine.engine.ram().slice(BITMAP, BITMAP + 0x40);
+      return { outcome, registers: machine.registers(), bitmap, statistics: machine.statistics(), modules };
+    });
+    expect(forced.outcome.reason).toBe("exit");
+    expect(forced.outcome.instructions).toBe(off.outcome.instructions);
+    expect(forced.registers).toEqual(off.registers);
+    expect(forced.bitmap).toEqual(off.bitmap);
+    expect(off.bitmap.some((byte) => byte !== 0)).toBe(true);
+    expect(forced.statistics.jitCallouts).toBe(1); // the OUT
+    const text = forced.modules.map(moduleText).join("");
+    expect(text).toContain("i32.ctz");
+    expect(text).toContain("i32.clz");
+  });
+
+  it("pushes and pops a run of registers as one stack access, across a page end too", () => {
+    // ESP alternates between 0x9000c, where three pushes stay in one page, and 0x90004, where
+    // they cross into the page below. Each round pushes three registers and pops them into three others.
+    const stackLoop = (crossing: boolean) => [
+      0xbc, ...le32(0x9000c), //             mov esp, 0x9000c
+      0xb9, 0xe8, 0x03, 0x00, 0x00, //       mov ecx, 1000
+      0x31, 0xc0, //                         xor eax, eax
+      0x8d, 0x1c, 0x09, //                   loop: lea ebx, [ecx + ecx]
+      0x8d, 0x34, 0x49, //                   lea esi, [ecx + ecx * 2]
+      0x53, 0x56, 0x51, //                   push ebx; push esi; push ecx
+      0x5f, 0x5a, 0x5d, //                   pop edi; pop edx; pop ebp
+      0x01, 0xf8, //                         add eax, edi
+      0x29, 0xd0, //                         sub eax, edx
+      0x31, 0xe8, //                         xor eax, ebp
+      0x83, 0xf4, crossing ? 0x08 : 0x00, // xor esp, 8 (or 0)
+      0x49, //                               dec ecx
+      0x75, 0xe8, //                         jnz loop
+      0xe6, 0xf4, //                         out 0xf4, al
+      0xf4, //                               hlt
+    ];
+    for (const crossing of [false, true]) {
+      const [off, forced] = (["off", "force"] as const).map((mode) => {
+        const { machine, modules } = machineFor(stackLoop(crossing), mode);
+        const outcome = machine.runToCompletion();
+        const stack = machine.engine.ram().slice(0x8fff0, 0x90010);
+        return { outcome, registers: machine.registers(), stack, statistics: machine.statistics(), modules };
+      });
+      expect(forced.outcome.reason).toBe("exit");
+      expect(forced.outcome.instructions).toBe(off.outcome.instructions);
+      expect(forced.registers).toEqual(off.registers);
+      expect(forced.stack).toEqual(off.stack);
+      // The loop's unit has no slow-path call for the runs (import 2, jit/codegen.ts
+      // FUNCTION_SLOW_PATH): a TLB entry that does not allow the access leaves for the interpreter.
+      expect(moduleText(forced.modules[0])).not.toContain("call $fimport$2");
+      // The unit leaves only until the interpreter has touched the stack pages (their TLB
+      // entries), and for the OUT: crossing, the run takes its elements one by one.
+      expect(forced.statistics.jitExitsSlowPath).toBeLessThan(8);
+    }
+  });
+
   it("goes on after a segment load that leaves its segments flat", () => {
     const reloadLoop = withOwnGdt([
       0xc7, 0x05, 0x00, 0x01, 0x00, 0x00, ...le32(1), // mov dword [0x100], 1
