@@ -324,9 +324,21 @@ export class Machine {
     return (this.engine.get32(layout.REG_EFLAGS) & FLAG_IF) !== 0;
   }
 
+  // Host time spent in slices (running the guest and its devices, not waiting for input).
+  private runningMilliseconds = 0;
+
+  private runSlice(maxInstructions = MAX_SLICE): SliceOutcome {
+    const started = performance.now();
+    try {
+      return this.runSliceUntimed(maxInstructions);
+    } finally {
+      this.runningMilliseconds += performance.now() - started;
+    }
+  }
+
   // A slice ends at the next timer event, so timer interrupts arrive after the same instruction
   // however the run is cut into slices: a smaller maxInstructions leaves the guest's path alone.
-  private runSlice(maxInstructions = MAX_SLICE): SliceOutcome {
+  private runSliceUntimed(maxInstructions: number): SliceOutcome {
     const platform = this.platform;
     platform.updateTimers();
     const cyclesToTimer = platform.cyclesToNextEvent();
@@ -493,6 +505,7 @@ export class Machine {
     const e = this.engine;
     return {
       instructions: this.totalInstructions(),
+      runningMilliseconds: Math.round(this.runningMilliseconds),
       exceptions: e.get32(layout.STAT_EXCEPTIONS),
       pageFaults: e.get32(layout.STAT_PAGE_FAULTS),
       interrupts: e.get32(layout.STAT_INTERRUPTS),

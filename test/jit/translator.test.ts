@@ -241,6 +241,9 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     const outcome = machine.runToCompletion();
     expect(outcome.exitStatus).toBe((42 << 1) | 1);
     const statistics = machine.statistics();
+    // (A long run, to check the host time counted in slices too: runToCompletion is all slices.)
+    expect(statistics.runningMilliseconds).toBeGreaterThan(outcome.elapsedMs * 0.9);
+    expect(statistics.runningMilliseconds).toBeLessThanOrEqual(Math.ceil(outcome.elapsedMs));
     expect(statistics.jitUnitsCompiled).toBeGreaterThan(layout.JIT_SLOTS);
     expect(statistics.jitEvictions).toBeGreaterThan(0);
     expect(statistics.jitCompileFailures).toBe(0);
