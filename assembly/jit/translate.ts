@@ -6,13 +6,13 @@
 import {
   REG_EIP, INSTRUCTION_START, DEC_OPCODE, DEC_PREFIXES, DEC_MOD, DEC_REG, DEC_RM, DEC_IMM, DEC_SEGMENT, DEC_EA_BASE,
   DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, ZERO_WORD, REGS, JIT_SCAN,
-  SEG_SS, SEG_DS, SEG_ES, SEG_CS, ATTENTION, JIT_OUTPUT, JIT_SEGMENTS, GUEST_RAM,
+  SEG_SS, SEG_DS, SEG_ES, SEG_CS, SEG_FS, SEG_GS, SEG_SELECTOR, ATTENTION, JIT_OUTPUT, JIT_SEGMENTS, GUEST_RAM,
 } from "../layout";
 import { flatBit, zeroBasedBit, CS_REACHES_4G, STACK_32, CPL_0 } from "./segment_state";
 import { segBase } from "../cpu/state";
 import { tlbEntry, tlbReadMask, TLB_VALID } from "../mmu/tlb";
 import { ramBytes } from "../mmu/physical";
-import { FLAG_CF, FLAG_OF, FLAG_DF, FLAG_IF, FLAG_ZF } from "../cpu/state";
+import { FLAG_CF, FLAG_OF, FLAG_DF, FLAG_IF, FLAG_ZF, FLAG_SF, FLAG_AF, FLAG_PF } from "../cpu/state";
 import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC } from "../cpu/flags";
 import { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, sizeMask } from "../cpu/alu";
 import { decode, nextEip } from "../cpu/decoder";
@@ -36,6 +36,7 @@ import {
 const MAX_BLOCKS: u32 = 32;
 const MAX_BLOCK_INSTRUCTIONS: u32 = 64;
 const MAX_INSTRUCTION_BYTES: u32 = 15;
+const SAHF_FLAGS: u32 = FLAG_SF | FLAG_ZF | FLAG_AF | FLAG_PF | FLAG_CF; // (the flags SAHF loads from AH)
 
 // Why a block ends.
 const END_TRANSFER: u32 = 0; // its last instruction is a jump, call or return, or leaves the unit
@@ -208,6 +209,7 @@ function instructionLength(
 // The instructions translated to WebAssembly (32-bit operand and address size, no prefixes
 // but segment overrides).
 function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
+  if (pushedSegment(op) >= 0) return true; // PUSH sreg
   if (op >= 0x100) {
     const second = op & 0xff;
     if (second == 0xa3 || second == 0xab || second == 0xb3 || second == 0xbb) return true; // BT BTS BTR BTC E, r
@@ -228,6 +230,8 @@ function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
     case 0xa2: case 0xa3: case 0xa8: case 0xa9: case 0xc2: case 0xc3: case 0xc9: case 0xe8: case 0xe9:
     case 0xeb: case 0x9c: case 0xfc: case 0xfd: return true;
     case 0xfa: case 0xfb: return !userMode; // CLI, STI (the guard requires CPL 0)
+    case 0x9e: return true; // SAHF
+    case 0x8c: return reg <= 5; // MOV E, Sreg
     case 0x80: case 0x81: case 0x83: return true;
     case 0xc1: case 0xd1: return reg != 2 && reg != 3 && reg != 6; // ROL ROR SHL SHR SAR
     case 0xc0: case 0xd0: return reg == 4 || reg == 5 || reg == 7; // SHL SHR SAR r/m8
@@ -275,7 +279,20 @@ function decodeAt(eip: u32): u32 {
 
 function usesStack(op: u32): bool {
   return (op >= 0x50 && op <= 0x5f) || op == 0x68 || op == 0x6a || op == 0x9c || op == 0xe8 || op == 0xc2 || op == 0xc3 ||
-    op == 0xc9 || (op == 0xff && (readField(DEC_REG) == 6 || readField(DEC_REG) == 2));
+    op == 0xc9 || (op == 0xff && (readField(DEC_REG) == 6 || readField(DEC_REG) == 2)) || pushedSegment(op) >= 0;
+}
+
+// The segment register PUSH sreg pushes, or -1.
+function pushedSegment(op: u32): i32 {
+  switch (op) {
+    case 0x06: return SEG_ES;
+    case 0x0e: return SEG_CS;
+    case 0x16: return SEG_SS;
+    case 0x1e: return SEG_DS;
+    case 0x1a0: return SEG_FS;
+    case 0x1a8: return SEG_GS;
+    default: return -1;
+  }
 }
 
 // MOVS and STOS, bytes or dwords (codegen.ts emitMoveString and emitStoreString).
@@ -531,7 +548,11 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
   const reg = readField(DEC_REG);
   // Operand size of the "v" forms (the 66 prefix; classify lets it through only where it means that).
   const vsize: u32 = (readField(DEC_PREFIXES) & PREFIX_OPSIZE) != 0 ? 16 : 32;
-  if (op < 0x40) {
+  const segment = pushedSegment(op);
+  if (segment >= 0) { // PUSH sreg: the selector, zero-extended
+    emitLoadField(SEG_SELECTOR + (<u32>segment << 2)); emitSet(L_B);
+    emitPush(L_B);
+  } else if (op < 0x40) {
     const operation = (op >> 3) & 7;
     const size: u32 = (op & 1) == 0 ? 8 : vsize;
     switch (op & 7) {
@@ -623,6 +644,17 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
       case 0x9c: {
         emitFlagsImage(); emitSet(L_B);
         emitPush(L_B);
+        break;
+      }
+      case 0x8c: { // MOV E, Sreg: a register takes the selector zero-extended, memory its 16 bits
+        prepareE();
+        emitLoadField(SEG_SELECTOR + (reg << 2)); emitSet(L_B);
+        emitWriteE(modIsRegister() ? 32 : 16, L_B);
+        break;
+      }
+      case 0x9e: { // SAHF: SF ZF AF PF CF from AH
+        emitGet(regLocal(0)); emitConst(8); emit8(W.OP_I32_SHR_U); emitConst(SAHF_FLAGS); emit8(W.OP_I32_AND); emitSet(L_T);
+        emitSetFlagBits(SAHF_FLAGS);
         break;
       }
       case 0xfa: emitChangeSystemFlags(FLAG_IF, 0); break;

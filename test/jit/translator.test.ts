@@ -405,6 +405,66 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(text).toContain("i32.clz");
   });
 
+  it("translates PUSH of each segment register, MOV from one to a register and to memory, and SAHF, as the interpreter runs them", () => {
+    const segmentLoop = [ // (assembled with NASM)
+      0xb9, 0x64, 0x00, 0x00, 0x00, //       mov ecx, 100
+      0x31, 0xff, //                         xor edi, edi
+      0x06, 0x0e, 0x16, 0x1e, //             loop: push es; push cs; push ss; push ds
+      0x0f, 0xa0, 0x0f, 0xa8, //             push fs; push gs
+      ...Array.from({ length: 6 }, () => [0x58, 0x01, 0xc7]).flat(), // 6 × (pop eax; add edi, eax)
+      0x8c, 0xdb, //                         mov ebx, ds
+      0x01, 0xdf, //                         add edi, ebx
+      0x8c, 0x25, 0x00, 0x80, 0x00, 0x00, // mov [0x8000], fs
+      0x03, 0x3d, 0x00, 0x80, 0x00, 0x00, // add edi, [0x8000]
+      0x88, 0xcc, //                         mov ah, cl
+      0x9e, //                               sahf
+      0x83, 0xd7, 0x00, //                   adc edi, 0
+      0x49, //                               dec ecx
+      0x75, 0xcd, //                         jnz loop
+      0x89, 0xf8, //                         mov eax, edi
+      0xe6, 0xf4, //                         out 0xf4, al
+      0xf4, //                               hlt
+    ];
+    const [off, forced] = (["off", "force"] as const).map((mode) => {
+      const { machine } = machineFor(segmentLoop, mode);
+      const outcome = machine.runToCompletion();
+      return { outcome, registers: machine.registers(), ram: machine.engine.ram().slice(0x8000, 0x8004), statistics: machine.statistics() };
+    });
+    expect(forced.outcome.reason).toBe("exit");
+    expect(forced.outcome.instructions).toBe(off.outcome.instructions);
+    expect(forced.registers).toEqual(off.registers);
+    expect(forced.ram).toEqual(off.ram);
+    expect(forced.statistics.jitCallouts).toBe(1); // the OUT
+  });
+
+  it("goes on in the unit after a REP MOVSB across page ends, which the interpreter runs", () => {
+    const copyLoop = [ // (assembled with NASM)
+      0xbb, 0x64, 0x00, 0x00, 0x00, //       mov ebx, 100
+      0x31, 0xc0, //                         xor eax, eax
+      0xbe, 0xf0, 0x8f, 0x00, 0x00, //       loop: mov esi, 0x8ff0 (32 bytes across 0x9000)
+      0xbf, 0xf8, 0xaf, 0x00, 0x00, //       mov edi, 0xaff8 (across 0xb000)
+      0xb9, 0x20, 0x00, 0x00, 0x00, //       mov ecx, 32
+      0xf3, 0xa4, //                         rep movsb
+      0x03, 0x05, 0x00, 0xb0, 0x00, 0x00, // add eax, [0xb000]
+      0xfe, 0x05, 0xf8, 0x8f, 0x00, 0x00, // inc byte [0x8ff8]
+      0x4b, //                               dec ebx
+      0x75, 0xe0, //                         jnz loop
+      0xe6, 0xf4, //                         out 0xf4, al
+      0xf4, //                               hlt
+    ];
+    const [off, forced] = (["off", "force"] as const).map((mode) => {
+      const { machine } = machineFor(copyLoop, mode);
+      const outcome = machine.runToCompletion();
+      return { outcome, registers: machine.registers(), ram: machine.engine.ram().slice(0xafe0, 0xb020), statistics: machine.statistics() };
+    });
+    expect(forced.outcome.reason).toBe("exit");
+    expect(forced.outcome.instructions).toBe(off.outcome.instructions);
+    expect(forced.registers).toEqual(off.registers);
+    expect(forced.ram).toEqual(off.ram);
+    expect(forced.statistics.jitCallouts).toBe(101); // the copies, and the OUT
+    expect(forced.statistics.jitExitsSlowPath).toBe(1); // (101 when each copy left the unit)
+  });
+
   it("pushes and pops a run of registers as one stack access, across a page end too", () => {
     // ESP alternates between 0x9000c, where three pushes stay in one page, and 0x90004, where
     // they cross into the page below. Each round pushes three registers and pops them into three others.
