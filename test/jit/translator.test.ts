@@ -35,6 +35,22 @@ function machineFor(code: number[], jit: JitMode): { machine: Machine; modules: 
   return { machine, modules, serial: () => serial };
 }
 
+// Run `code` interpreted and with translation forced on: the translated run must end as the
+// interpreted one, with the same exit, instruction count, registers and RAM in [ramStart, ramEnd).
+function expectSameAsInterpreted(code: number[], ramStart = 0, ramEnd = 0) {
+  const [off, forced] = (["off", "force"] as const).map((mode) => {
+    const { machine, modules } = machineFor(code, mode);
+    const outcome = machine.runToCompletion();
+    return { outcome, registers: machine.registers(), ram: machine.engine.ram().slice(ramStart, ramEnd), statistics: machine.statistics(), modules };
+  });
+  expect(forced.outcome.reason).toBe("exit");
+  expect(forced.outcome.exitStatus).toBe(off.outcome.exitStatus);
+  expect(forced.outcome.instructions).toBe(off.outcome.instructions);
+  expect(forced.registers).toEqual(off.registers);
+  expect(forced.ram).toEqual(off.ram);
+  return { off, forced };
+}
+
 // Sum a two-dword array (5 + 7) with a memory read in the loop, ADC at the start of the block after
 // it (the flags of the DEC before are not known there), then an indirect jump to the exit. So
 // the first unit has memory accesses with their slow paths, a flag read from the lazy record,
@@ -320,14 +336,8 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
       0xe6, 0xf4, //                   out 0xf4, al
       0xf4, //                         hlt
     ];
-    const [off, forced] = (["off", "force"] as const).map((mode) => {
-      const { machine } = machineFor(cr3Loop, mode);
-      const outcome = machine.runToCompletion();
-      return { outcome, registers: machine.registers(), statistics: machine.statistics() };
-    });
+    const { forced } = expectSameAsInterpreted(cr3Loop);
     expect(forced.outcome.exitStatus).toBe((((1000 * 36) & 0xff) << 1) | 1);
-    expect(forced.outcome.instructions).toBe(off.outcome.instructions);
-    expect(forced.registers).toEqual(off.registers);
     expect(forced.statistics.jitExitsUntranslated).toBeGreaterThanOrEqual(1000);
     // (9000 when the run loop took the rest of the loop for code the unit had not left.)
     expect(forced.statistics.instructionsInterpreted).toBeLessThan(20n);
@@ -343,14 +353,7 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
       0xe6, 0xf4, //                   out 0xf4, al
       0xf4, //                         hlt
     ];
-    const [off, forced] = (["off", "force"] as const).map((mode) => {
-      const { machine } = machineFor(stiLoop, mode);
-      const outcome = machine.runToCompletion();
-      return { outcome, registers: machine.registers(), statistics: machine.statistics() };
-    });
-    expect(forced.outcome.reason).toBe("exit");
-    expect(forced.outcome.instructions).toBe(off.outcome.instructions);
-    expect(forced.registers).toEqual(off.registers);
+    const { forced } = expectSameAsInterpreted(stiLoop);
     // Only the OUT runs in the interpreter (it was one callout per STI).
     expect(forced.statistics.jitCallouts).toBe(1);
     expect(forced.statistics.jitExitsSlowPath).toBe(1);
@@ -388,17 +391,8 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
       0xe6, 0xf4, //                         out 0xf4, al
       0xf4, //                               hlt
     ];
-    const [off, forced] = (["off", "force"] as const).map((mode) => {
-      const { machine, modules } = machineFor(bitLoop, mode);
-      const outcome = machine.runToCompletion();
-      const bitmap = machine.engine.ram().slice(BITMAP, BITMAP + 0x40);
-      return { outcome, registers: machine.registers(), bitmap, statistics: machine.statistics(), modules };
-    });
-    expect(forced.outcome.reason).toBe("exit");
-    expect(forced.outcome.instructions).toBe(off.outcome.instructions);
-    expect(forced.registers).toEqual(off.registers);
-    expect(forced.bitmap).toEqual(off.bitmap);
-    expect(off.bitmap.some((byte) => byte !== 0)).toBe(true);
+    const { off, forced } = expectSameAsInterpreted(bitLoop, BITMAP, BITMAP + 0x40);
+    expect(off.ram.some((byte) => byte !== 0)).toBe(true);
     expect(forced.statistics.jitCallouts).toBe(1); // the OUT
     const text = forced.modules.map(moduleText).join("");
     expect(text).toContain("i32.ctz");
@@ -425,15 +419,7 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
       0xe6, 0xf4, //                         out 0xf4, al
       0xf4, //                               hlt
     ];
-    const [off, forced] = (["off", "force"] as const).map((mode) => {
-      const { machine } = machineFor(segmentLoop, mode);
-      const outcome = machine.runToCompletion();
-      return { outcome, registers: machine.registers(), ram: machine.engine.ram().slice(0x8000, 0x8004), statistics: machine.statistics() };
-    });
-    expect(forced.outcome.reason).toBe("exit");
-    expect(forced.outcome.instructions).toBe(off.outcome.instructions);
-    expect(forced.registers).toEqual(off.registers);
-    expect(forced.ram).toEqual(off.ram);
+    const { forced } = expectSameAsInterpreted(segmentLoop, 0x8000, 0x8004);
     expect(forced.statistics.jitCallouts).toBe(1); // the OUT
   });
 
@@ -452,15 +438,7 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
       0xe6, 0xf4, //                         out 0xf4, al
       0xf4, //                               hlt
     ];
-    const [off, forced] = (["off", "force"] as const).map((mode) => {
-      const { machine } = machineFor(copyLoop, mode);
-      const outcome = machine.runToCompletion();
-      return { outcome, registers: machine.registers(), ram: machine.engine.ram().slice(0xafe0, 0xb020), statistics: machine.statistics() };
-    });
-    expect(forced.outcome.reason).toBe("exit");
-    expect(forced.outcome.instructions).toBe(off.outcome.instructions);
-    expect(forced.registers).toEqual(off.registers);
-    expect(forced.ram).toEqual(off.ram);
+    const { forced } = expectSameAsInterpreted(copyLoop, 0xafe0, 0xb020);
     expect(forced.statistics.jitCallouts).toBe(101); // the copies, and the OUT
     expect(forced.statistics.jitExitsSlowPath).toBe(1); // (101 when each copy left the unit)
   });
@@ -486,16 +464,7 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
       0xf4, //                               hlt
     ];
     for (const crossing of [false, true]) {
-      const [off, forced] = (["off", "force"] as const).map((mode) => {
-        const { machine, modules } = machineFor(stackLoop(crossing), mode);
-        const outcome = machine.runToCompletion();
-        const stack = machine.engine.ram().slice(0x8fff0, 0x90010);
-        return { outcome, registers: machine.registers(), stack, statistics: machine.statistics(), modules };
-      });
-      expect(forced.outcome.reason).toBe("exit");
-      expect(forced.outcome.instructions).toBe(off.outcome.instructions);
-      expect(forced.registers).toEqual(off.registers);
-      expect(forced.stack).toEqual(off.stack);
+      const { forced } = expectSameAsInterpreted(stackLoop(crossing), 0x8fff0, 0x90010);
       // The loop's unit has no slow-path call for the runs (import 2, jit/codegen.ts
       // FUNCTION_SLOW_PATH): a TLB entry that does not allow the access leaves for the interpreter.
       expect(moduleText(forced.modules[0])).not.toContain("call $fimport$2");
