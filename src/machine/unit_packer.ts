@@ -254,20 +254,24 @@ export class UnitPacker {
     const { functions, header } = readUnitModule(module);
     this.header ??= header.slice();
     functions.forEach((unit, i) => {
+      const sequence = this.unitsCompiled++;
+      if (unit.body.length > MAX_PACKED_BODY) { this.pending.delete(slots[i]); return; }
       const copy = { body: withoutEntryCount(unit.body), hints: unit.hints?.slice(), name: unit.name?.slice() };
-      this.pending.set(slots[i], { unit: copy, compiled: this.table.get(slots[i]), eip: eips[i], sequence: this.unitsCompiled++ });
+      this.pending.set(slots[i], { unit: copy, compiled: this.table.get(slots[i]), eip: eips[i], sequence });
     });
   }
 
   /** Pack the hot units if there are enough of them (the machine asks now and then). */
   check(): void {
     if (this.compiling || this.header === undefined) return;
+    // (Runs every few tens of milliseconds over thousands of units: a table read only for hot ones.)
     const hot: [number, PendingUnit][] = [];
     for (const [slot, entry] of this.pending) {
-      // (A slot given to another unit since holds another function: that unit has its own entry.)
-      if (this.table.get(slot) !== entry.compiled) this.pending.delete(slot);
-      else if (entry.unit.body.length <= MAX_PACKED_BODY && this.entries(entry.eip) >= HOT_ENTRIES) hot.push([slot, entry]);
-      else if (this.unitsCompiled - entry.sequence > MAX_PENDING) this.pending.delete(slot);
+      if (this.entries(entry.eip) >= HOT_ENTRIES) {
+        // (A slot given to another unit since holds another function: that unit has its own entry.)
+        if (this.table.get(slot) === entry.compiled) hot.push([slot, entry]);
+        else this.pending.delete(slot);
+      } else if (this.unitsCompiled - entry.sequence > MAX_PENDING) this.pending.delete(slot);
     }
     if (hot.length >= PACK_UNITS) this.pack(hot);
   }
