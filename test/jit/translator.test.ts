@@ -322,6 +322,29 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(statistics.instructionsTranslated).toBeGreaterThan(3990n);
   });
 
+  it.each(["off", "force"] as const)("lets a device see guest time as of the instruction that reaches it (translation %s)", (mode) => {
+    // The local APIC timer counts down one per cycle (divide by 1), and a cycle is a retired
+    // instruction: two reads of its current count differ by the instructions between them.
+    const timerReads = [ // (assembled with NASM)
+      0xc7, 0x05, ...le32(0xfee003e0), ...le32(0xb), //        mov dword [divide configuration], 0xb (by 1)
+      0xc7, 0x05, ...le32(0xfee00320), ...le32(0x10000), //    mov dword [LVT timer], 0x10000 (masked)
+      0xc7, 0x05, ...le32(0xfee00380), ...le32(0x10000000), // mov dword [initial count], 0x10000000
+      0xb9, 0xe8, 0x03, 0x00, 0x00, //                         mov ecx, 1000
+      0x0f, 0x31, //                                           rdtsc
+      0x8b, 0x1d, ...le32(0xfee00390), //                      mov ebx, [current count]
+      0x49, //                                                 loop: dec ecx
+      0x75, 0xfd, //                                           jnz loop
+      0x0f, 0x31, //                                           rdtsc
+      0xa1, ...le32(0xfee00390), //                            mov eax, [current count]
+      0x29, 0xc3, //                                           sub ebx, eax
+      0xe6, 0xf4, //                                           out 0xf4, al
+      0xf4, //                                                 hlt
+    ];
+    const { machine } = machineFor(timerReads, mode);
+    expect(machine.runToCompletion().reason).toBe("exit");
+    expect(machine.registers().ebx).toBe(2000 + 2); // the loop, the RDTSC and the second read
+  });
+
   it("goes on in translated code after a unit leaves for an instruction it cannot follow", () => {
     // MOV CR3 ends the unit (the interpreter runs it from inside, then the unit leaves): what
     // comes after it is a block start, for the next unit, not interpreted up to the next jump.
