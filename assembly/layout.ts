@@ -95,6 +95,9 @@ export const JIT_CODE_WRITES = 0x5b8; // bumped by every write to a page holding
 // given back (jit/entry_cache.ts; TLB changes it checks itself).
 export const JIT_ENTRY_EPOCH = 0x5bc;
 export const JIT_SEGMENTS = 0x5b4; // which segments units may use as they are (jit/segment_state.ts)
+// u64: the TSC when the run's budget is used up (cpu/run.ts), so translated code reads the TSC as
+// this minus the budget it has left.
+export const TSC_AT_BUDGET_END = 0x5c0;
 // Decoded-instruction record: the decoder fills it, the interpreter (and later the translator and
 // disassembler) read it.
 // Fields are 32-, 16- or 8-bit by where they lie (cpu/record.ts): a record fills 40 bytes, so a

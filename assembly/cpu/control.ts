@@ -26,7 +26,7 @@ import {
 } from "./operands";
 import { readLinear16, readLinear32, writeLinear16, writeLinear32 } from "../mmu/linear";
 import { tlbFlush, tlbInvalidatePage, tlbEntry, TLB_LARGE } from "../mmu/tlb";
-import { syncInstructionsRetired } from "./run";
+import { syncInstructionsRetired, updateTscAtBudgetEnd } from "./run";
 import { rememberAddressSpace, reloadAddressSpace } from "../mmu/address_spaces";
 
 @inline function requireProtectedMode(): void { if (!isProtectedMode() || isVm86()) raiseFault(EXC_UD, -1); }
@@ -363,7 +363,12 @@ export function wrmsr(): void {
   requireCpl0();
   const value = (<u64>getReg32(EDX) << 32) | <u64>getReg32(EAX);
   switch (getReg32(ECX)) {
-    case MSR_TSC: syncInstructionsRetired(); store<u64>(TSC_OFFSET, value - load<u64>(INSTRUCTIONS_RETIRED)); break;
+    case MSR_TSC: {
+      syncInstructionsRetired();
+      store<u64>(TSC_OFFSET, value - load<u64>(INSTRUCTIONS_RETIRED));
+      updateTscAtBudgetEnd();
+      break;
+    }
     case MSR_INDEX_SYSENTER_CS: store<u32>(MSR_SYSENTER_CS, <u32>value & 0xffff); break;
     case MSR_INDEX_SYSENTER_ESP: store<u32>(MSR_SYSENTER_ESP, <u32>value); break;
     case MSR_INDEX_SYSENTER_EIP: store<u32>(MSR_SYSENTER_EIP, <u32>value); break;

@@ -3,7 +3,7 @@
 import {
   REG_EIP, REG_EFLAGS, INSTRUCTIONS_RETIRED, INTERRUPT_PENDING, STOP_REQUESTED, HALTED,
   EXCEPTION_VECTOR, EXCEPTION_ERROR_CODE, EXCEPTION_DELIVERING, INSTRUCTION_START,
-  INHIBIT_INTERRUPTS, RUN_RESULT, STAT_INTERRUPTS, DR0, ATTENTION,
+  INHIBIT_INTERRUPTS, RUN_RESULT, STAT_INTERRUPTS, DR0, ATTENTION, TSC_AT_BUDGET_END, TSC_OFFSET,
 } from "../layout";
 import { FLAG_IF, FLAG_TF, EXC_DF, EXC_PF, EXC_DB } from "./state";
 import { decode, nextEip } from "./decoder";
@@ -29,6 +29,15 @@ let budgetCounted: i32 = 0;
 export function syncInstructionsRetired(): void {
   store<u64>(INSTRUCTIONS_RETIRED, load<u64>(INSTRUCTIONS_RETIRED) + <u64>(budgetCounted - budgetLeft));
   budgetCounted = budgetLeft;
+}
+
+/**
+ * TSC_AT_BUDGET_END from the retired count, the budget and the TSC offset; it stays right while
+ * the budget runs down (syncInstructionsRetired moves retired and counted alike), so only a run's
+ * start and a TSC write change it.
+ */
+export function updateTscAtBudgetEnd(): void {
+  store<u64>(TSC_AT_BUDGET_END, load<u64>(INSTRUCTIONS_RETIRED) + <u64><i64>budgetCounted + load<u64>(TSC_OFFSET));
 }
 
 /** Translated code sets the budget before a slow path that may unwind for an exception. */
@@ -82,6 +91,7 @@ export function settleAttention(): void {
 
 export function resume(): i32 {
   requestAttention(); // the host may have changed anything between calls
+  updateTscAtBudgetEnd();
   segmentStateChanged();
   if (load<i32>(EXCEPTION_VECTOR) >= 0) {
     if (!deliverPendingException()) return finish(RUN_TRIPLE_FAULT);

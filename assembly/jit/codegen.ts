@@ -4,10 +4,15 @@
 import {
   REGS, REG_EIP, REG_EFLAGS, FLAGS_LAZY_MASK, FLAGS_OP, FLAGS_SIZE, FLAGS_DST, FLAGS_SRC, FLAGS_RES, FLAGS_CARRY_IN,
   JIT_FAULT_BUDGET, JIT_UNIT_ENTRY_COUNTS, TLB_BASE, GUEST_RAM, ATTENTION, SEG_BASE, SEG_CS, SEG_ES, SEG_SS, SEG_DS,
-  JIT_ENTRY_CACHE, JIT_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS, INTERRUPT_PENDING,
+  JIT_ENTRY_CACHE, JIT_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS, INTERRUPT_PENDING, CR0, TSC_AT_BUDGET_END,
+  SEG_SELECTOR, SEG_LIMIT, SEG_ACCESS, GDTR_BASE, GDTR_LIMIT, JIT_SEGMENTS,
 } from "../layout";
 import { ENTRY_CACHE_SHIFT, ENTRY_SIZE_SHIFT, ENTRY_HASH_MULTIPLIER, entryTlbMask, unitEntryCounter } from "./entry_cache";
-import { FLAGS_ARITH, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_SF, FLAG_ZF, FLAG_PF, FLAG_DF, FLAG_IF } from "../cpu/state";
+import {
+  FLAGS_ARITH, FLAGS_WRITABLE, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_SF, FLAG_ZF, FLAG_PF, FLAG_DF, FLAG_IF, FLAG_TF, FLAG_RF,
+  FLAG_RESERVED1, CR0_PE, ACC_G, ACC_RW, ACC_DC, ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN,
+} from "../cpu/state";
+import { flatBit, zeroBasedBit } from "./segment_state";
 import { LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC } from "../cpu/flags";
 import { TLB_VALID, TLB_NO_USER, TLB_MMIO, TLB_HAS_CODE, TLB_READONLY_USER, TLB_READONLY_SUPERVISOR } from "../mmu/tlb";
 import * as W from "./wasm_writer";
@@ -498,6 +503,93 @@ export function emitWrite(size: u32, value: u32): void {
   close();
 }
 
+// Descriptor high-word bits a fast segment load requires: present (P), code or data (S), data
+// (not CODE) and accessed (A, so nothing is written back) (SDM vol. 3, 3.4.5).
+const DESCRIPTOR_CHECKED: u32 = 0x9900; // P S CODE A
+const DESCRIPTOR_DATA_ACCESSED: u32 = 0x9100; // P S A
+// setSegmentCache's NO_WRITE and EXPAND_DOWN lie this far above the RW and DC they derive from.
+const DERIVED_SHIFT: u32 = 17;
+
+/**
+ * MOV to DS, ES, FS or GS of the selector in L_B, in protected mode. A null selector, or a
+ * present, accessed data segment in the GDT that the CPL and RPL may use, its descriptor found
+ * through the TLB, loads here as cpu/descriptors.ts loadSegment loads it, together with the
+ * segment's bits of JIT_SEGMENTS (jit/segment_state.ts). Anything else (real mode, the LDT, a
+ * fault, an accessed bit to set, a TLB miss) runs in the interpreter. Linux loads its data
+ * segments on every system call and back on the way out.
+ */
+export function emitLoadDataSegment(seg: u32): void {
+  open(W.OP_BLOCK); // done
+  open(W.OP_BLOCK); // the interpreter
+  emitLoadField(CR0); emitConst(CR0_PE); emit8(W.OP_I32_AND); emit8(W.OP_I32_EQZ);
+  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+  emitGet(L_B); emitConst(0xfffc); emit8(W.OP_I32_AND); emit8(W.OP_I32_EQZ);
+  open(W.OP_IF); // null: unusable until a usable selector is loaded (setSegmentUnusable)
+  emitConst(0); emitSet(L_T); emitConst(0); emitSet(L_R); emitConst(ACC_UNUSABLE); emitSet(L_A);
+  emitStoreSegment(seg);
+  emitBr(W.OP_BR, 2);
+  close();
+  emitGet(L_B); emitConst(4); emit8(W.OP_I32_AND); // (LDT)
+  emitGet(L_B); emitConst(7); emit8(W.OP_I32_OR); emitLoadField(GDTR_LIMIT); emit8(W.OP_I32_GT_U);
+  emit8(W.OP_I32_OR);
+  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+  emitLoadField(GDTR_BASE); emitGet(L_B); emitConst(0xfff8); emit8(W.OP_I32_AND); emit8(W.OP_I32_ADD); emitSet(L_LINEAR);
+  emitSlowPathBranches(TLB_VALID | TLB_MMIO, 8); // (descriptors are read as the supervisor reads)
+  emitRamAddress(); emitSet(L_T);
+  emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, GUEST_RAM + 4); emitSet(L_A); // high word
+  emitGet(L_A); emitConst(DESCRIPTOR_CHECKED); emit8(W.OP_I32_AND); emitConst(DESCRIPTOR_DATA_ACCESSED); emit8(W.OP_I32_NE);
+  // DPL >= CPL and DPL >= RPL (at CPL 3: DPL 3).
+  if (userMode) {
+    emitGet(L_A); emitConst(0x6000); emit8(W.OP_I32_AND); emitConst(0x6000); emit8(W.OP_I32_NE);
+  } else {
+    emitGet(L_A); emitConst(13); emit8(W.OP_I32_SHR_U); emitConst(3); emit8(W.OP_I32_AND);
+    emitGet(L_B); emitConst(3); emit8(W.OP_I32_AND);
+    emit8(W.OP_I32_LT_U);
+  }
+  emit8(W.OP_I32_OR);
+  W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+  emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, GUEST_RAM); emitSet(L_R); // low word
+  // L_T = base (descriptors.ts descriptorBase)
+  emitGet(L_R); emitConst(16); emit8(W.OP_I32_SHR_U);
+  emitGet(L_A); emitConst(0xff); emit8(W.OP_I32_AND); emitConst(16); emit8(W.OP_I32_SHL); emit8(W.OP_I32_OR);
+  emitGet(L_A); emitConst(0xff000000); emit8(W.OP_I32_AND); emit8(W.OP_I32_OR);
+  emitSet(L_T);
+  // L_R = limit (descriptorLimit)
+  emitGet(L_R); emitConst(0xffff); emit8(W.OP_I32_AND); emitGet(L_A); emitConst(0xf0000); emit8(W.OP_I32_AND); emit8(W.OP_I32_OR);
+  emitSet(L_R);
+  emitGet(L_R); emitConst(12); emit8(W.OP_I32_SHL); emitConst(0xfff); emit8(W.OP_I32_OR);
+  emitGet(L_R);
+  emitGet(L_A); emitConst(ACC_G << 8); emit8(W.OP_I32_AND);
+  emit8(W.OP_SELECT); emitSet(L_R);
+  // L_A = access (descriptorAccess) with setSegmentCache's bits for a data segment
+  emitGet(L_A); emitConst(8); emit8(W.OP_I32_SHR_U); emitConst(0xf0ff); emit8(W.OP_I32_AND); emitSet(L_A);
+  emitGet(L_A);
+  emitGet(L_A); emitConst(ACC_RW | ACC_DC); emit8(W.OP_I32_AND); emitConst(ACC_RW); emit8(W.OP_I32_XOR);
+  emitConst(DERIVED_SHIFT); emit8(W.OP_I32_SHL);
+  emit8(W.OP_I32_OR); emitSet(L_A);
+  emitStoreSegment(seg);
+  emitBr(W.OP_BR, 1);
+  close();
+  emitCallout();
+  close();
+}
+
+// Segment register `seg` = selector L_B, base L_T, limit L_R, access L_A, and its bits of
+// JIT_SEGMENTS as updateSegmentState computes them.
+function emitStoreSegment(seg: u32): void {
+  emitConst(0); emitGet(L_B); emitMemory(W.OP_I32_STORE, 2, SEG_SELECTOR + (seg << 2));
+  emitConst(0); emitGet(L_T); emitMemory(W.OP_I32_STORE, 2, SEG_BASE + (seg << 2));
+  emitConst(0); emitGet(L_R); emitMemory(W.OP_I32_STORE, 2, SEG_LIMIT + (seg << 2));
+  emitConst(0); emitGet(L_A); emitMemory(W.OP_I32_STORE, 2, SEG_ACCESS + (seg << 2));
+  emitConst(0);
+  emitLoadField(JIT_SEGMENTS); emitConst(~(flatBit(seg) | zeroBasedBit(seg))); emit8(W.OP_I32_AND);
+  emitGet(L_A); emitConst(ACC_UNUSABLE | ACC_NO_READ | ACC_NO_WRITE | ACC_EXPAND_DOWN); emit8(W.OP_I32_AND); emit8(W.OP_I32_EQZ);
+  emitGet(L_R); emitConst(-1); emit8(W.OP_I32_EQ);
+  emit8(W.OP_I32_AND); emitConst(seg); emit8(W.OP_I32_SHL); emit8(W.OP_I32_OR);
+  emitGet(L_T); emit8(W.OP_I32_EQZ); emitConst(8 + seg); emit8(W.OP_I32_SHL); emit8(W.OP_I32_OR);
+  emitMemory(W.OP_I32_STORE, 2, JIT_SEGMENTS);
+}
+
 /**
  * `count` PUSH r32 (`push`) or POP r32 in a row, registers (never ESP) in `registers`, as one
  * access to the stack: one TLB check for the whole range, then a plain store or load per
@@ -736,6 +828,58 @@ export function emitSetInterruptFlag(): void {
   emitConst(0); emitLoadField(REG_EFLAGS); emitConst(FLAG_IF); emit8(W.OP_I32_OR); emitMemory(W.OP_I32_STORE, 2, REG_EFLAGS);
   close();
   forgetFlags();
+}
+
+/**
+ * POPF (CPL 0, 32-bit) as the interpreter does it in protected mode (system.ts
+ * updateFlagsFromIret): every writable flag from the stack, RF cleared, nothing lazy. The unit
+ * leaves right after it if single-stepping starts or IF lets a pending interrupt in. In real mode,
+ * where RF is popped too, the interpreter runs it.
+ */
+export function emitPopFlags(): void {
+  emitFlushFlags();
+  resetFlagLocals();
+  emitLoadField(CR0); emitConst(CR0_PE); emit8(W.OP_I32_AND); emit8(W.OP_I32_EQZ);
+  W.hintUnlikely();
+  open(W.OP_IF);
+  emitCallout();
+  emit8(W.OP_ELSE);
+  emitGet(regLocal(4)); emitLinearFromOffset(SEG_SS); emitRead(32); emitSet(L_T);
+  emitGet(regLocal(4)); emitConst(4); emit8(W.OP_I32_ADD); emitSet(regLocal(4));
+  emitConst(0);
+  emitLoadField(REG_EFLAGS); emitConst(~FLAGS_WRITABLE); emit8(W.OP_I32_AND);
+  emitGet(L_T); emitConst(FLAGS_WRITABLE & ~FLAG_RF); emit8(W.OP_I32_AND); emit8(W.OP_I32_OR);
+  emitConst(FLAG_RESERVED1); emit8(W.OP_I32_OR);
+  emitTee(L_T);
+  emitMemory(W.OP_I32_STORE, 2, REG_EFLAGS);
+  emitConst(0); emitConst(0); emitMemory(W.OP_I32_STORE, 2, FLAGS_LAZY_MASK);
+  emitGet(L_T); emitConst(FLAG_TF); emit8(W.OP_I32_AND);
+  emitGet(L_T); emitConst(FLAG_IF); emit8(W.OP_I32_AND); emitConst(0); emit8(W.OP_I32_NE);
+  emitLoadField(INTERRUPT_PENDING); emitConst(0); emit8(W.OP_I32_NE);
+  emit8(W.OP_I32_AND);
+  emit8(W.OP_I32_OR);
+  W.hintUnlikely();
+  open(W.OP_IF);
+  emitConst(0); emitConst(1); emitMemory(W.OP_I32_STORE, 2, ATTENTION);
+  emitExit(instructionNext, EXIT_SLOW_PATH, budgetRefund);
+  close();
+  close();
+  forgetFlags();
+}
+
+/**
+ * RDTSC (CPL 0): EDX:EAX = the TSC as the interpreter reads it at this instruction, the TSC at the
+ * end of the run's budget less the budget left (cpu/run.ts updateTscAtBudgetEnd).
+ */
+export function emitReadTsc(): void {
+  for (let half: u32 = 0; half < 2; half++) {
+    emitConst(0); emitMemory(W.OP_I64_LOAD, 3, TSC_AT_BUDGET_END);
+    emitGet(L_BUDGET); if (budgetRefund != 0) { emitConst(budgetRefund); emit8(W.OP_I32_ADD); }
+    emit8(W.OP_I64_EXTEND_I32_S); emit8(W.OP_I64_SUB);
+    if (half == 1) { emit8(W.OP_I64_CONST); emit8(32); emit8(W.OP_I64_SHR_U); }
+    emit8(W.OP_I32_WRAP_I64);
+    emitSet(regLocal(half == 0 ? 0 : 2)); // EAX, EDX
+  }
 }
 
 /** Push EFLAGS as PUSHF stores it (the helper computes the lazy flags; the record stays as it is). */

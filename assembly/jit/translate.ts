@@ -5,7 +5,7 @@
 // control or change mode: those end the unit.
 import {
   REG_EIP, INSTRUCTION_START, DEC_OPCODE, DEC_PREFIXES, DEC_MOD, DEC_REG, DEC_RM, DEC_IMM, DEC_SEGMENT, DEC_EA_BASE,
-  DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, ZERO_WORD, REGS, JIT_SCAN,
+  DEC_EA_INDEX, DEC_EA_SCALE, DEC_EA_DISPLACEMENT, DEC_HAS_MEMORY_OPERAND, DEC_ADDRSIZE32, ZERO_WORD, REGS, JIT_SCAN,
   SEG_SS, SEG_DS, SEG_ES, SEG_CS, SEG_FS, SEG_GS, SEG_SELECTOR, ATTENTION, JIT_OUTPUT, JIT_SEGMENTS, GUEST_RAM,
 } from "../layout";
 import { flatBit, zeroBasedBit, CS_REACHES_4G, STACK_32, CPL_0 } from "./segment_state";
@@ -30,7 +30,7 @@ import {
   emitAttentionCheck, emitCallout, emitUnitExit, emitCountEntry, emitLinearFromOffset, zeroBased, emitRead, emitWrite, emitSetFlags, emitSetFlagsKeepCarry, emitCondition,
   forgetFlags, setInstruction, setBudgetRefund, setNesting, setUserMode, open, close, nesting, instructionNext, writesMemory, emitSetFlagsExplicit,
   emitSetFlagsWithCarry, emitCarry, setStateMasks, emitFlushFlags, resetFlagLocals, emitCacheFlags, setFlagsDead,
-  markFlagsSet, emitBranchUnlessCodeIs, emitStackRun, emitSetInterruptFlag, budgetRefund, emitMoveString, emitStoreString, emitSetFlagBits, emitChangeSystemFlags, emitFlagsImage, emitInterpretAndLeave, userMode,
+  markFlagsSet, emitBranchUnlessCodeIs, emitStackRun, emitSetInterruptFlag, emitPopFlags, emitReadTsc, emitLoadDataSegment, budgetRefund, emitMoveString, emitStoreString, emitSetFlagBits, emitChangeSystemFlags, emitFlagsImage, emitInterpretAndLeave, userMode,
 } from "./codegen";
 
 const MAX_BLOCKS: u32 = 32;
@@ -87,6 +87,14 @@ const LEAVE: u32 = 3;
 // A segment-register load: a callout, after which the unit goes on only if its segment guard
 // still holds (Linux loads the same flat data segments again on every system call).
 const SEGMENT_LOAD: u32 = 4;
+
+// MOV to ES, DS, FS or GS with 32-bit addressing, which units load in line when they can
+// (codegen.ts emitLoadDataSegment); the decoded instruction is a segment load.
+function movesToDataSegment(): bool {
+  if (opcode() != 0x8e) return false;
+  const seg = readField(DEC_REG);
+  return (seg == SEG_ES || seg == SEG_DS || seg == SEG_FS || seg == SEG_GS) && (modIsRegister() || readField(DEC_ADDRSIZE32) != 0);
+}
 
 // Segment-register loads: POP ES/SS/DS/FS/GS, MOV Sreg, LES LDS LSS LFS LGS.
 function loadsSegment(op: u32): bool {
@@ -154,6 +162,8 @@ function classify(eip: u32): u32 {
   if (!otherPrefix) {
     if (!rep && (operandSize16 ? nativelyTranslated16(op, reg, registerForm) : nativelyTranslated(op, reg, registerForm))) return NATIVE;
     if (rep && !operandSize16 && op == 0x90) return NATIVE; // PAUSE: a NOP here
+    // TZCNT and LZCNT are BSF and BSR on a CPU without BMI1 and ABM (cpu/control.ts cpuid).
+    if (rep && !operandSize16 && (op == 0x1bc || op == 0x1bd)) return NATIVE;
     if (!operandSize16 && !segmentOverride && isBulkString(op)) return NATIVE; // REP or not
   }
   // STI and POPF change nothing a unit depends on (it reads DF when it runs a string instruction;
@@ -214,6 +224,7 @@ function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
     const second = op & 0xff;
     if (second == 0xa3 || second == 0xab || second == 0xb3 || second == 0xbb) return true; // BT BTS BTR BTC E, r
     if (second == 0xba) return reg >= 4; // BT BTS BTR BTC, imm8
+    if (second == 0x31) return !userMode; // RDTSC (the guard requires CPL 0, where CR4.TSD does not matter)
     if (second == 0xa5 || second == 0xad) return registerForm; // SHLD SHRD r, r, CL
     return (second >= 0x40 && second <= 0x4f) || (second >= 0x80 && second <= 0x9f) || second == 0xa4 || second == 0xac ||
       second == 0xaf || second == 0xb1 || second == 0xb6 || second == 0xb7 || second == 0xbe || second == 0xbf ||
@@ -229,7 +240,7 @@ function nativelyTranslated(op: u32, reg: u32, registerForm: bool): bool {
     case 0x68: case 0x69: case 0x6a: case 0x6b: case 0x84: case 0x85: case 0x87: case 0xa0: case 0xa1:
     case 0xa2: case 0xa3: case 0xa8: case 0xa9: case 0xc2: case 0xc3: case 0xc9: case 0xe8: case 0xe9:
     case 0xeb: case 0x9c: case 0xfc: case 0xfd: return true;
-    case 0xfa: case 0xfb: return !userMode; // CLI, STI (the guard requires CPL 0)
+    case 0xfa: case 0xfb: case 0x9d: return !userMode; // CLI, STI, POPF (the guard requires CPL 0)
     case 0x9e: return true; // SAHF
     case 0x8c: return reg <= 5; // MOV E, Sreg
     case 0x80: case 0x81: case 0x83: return true;
@@ -278,7 +289,7 @@ function decodeAt(eip: u32): u32 {
 @inline function signedImmediate8(): u32 { return <u32><i32><i8>readField(DEC_IMM); }
 
 function usesStack(op: u32): bool {
-  return (op >= 0x50 && op <= 0x5f) || op == 0x68 || op == 0x6a || op == 0x9c || op == 0xe8 || op == 0xc2 || op == 0xc3 ||
+  return (op >= 0x50 && op <= 0x5f) || op == 0x68 || op == 0x6a || op == 0x9c || op == 0x9d || op == 0xe8 || op == 0xc2 || op == 0xc3 ||
     op == 0xc9 || (op == 0xff && (readField(DEC_REG) == 6 || readField(DEC_REG) == 2)) || pushedSegment(op) >= 0;
 }
 
@@ -322,6 +333,7 @@ function scanBlock(index: u32): void {
     weight += instructionWeight(kind, next);
     if (kind == LEAVE) { eip = next; reason = END_TRANSFER; break; }
     if (kind == CALLOUT || kind == SEGMENT_LOAD) {
+      if (movesToDataSegment() && !modIsRegister()) segmentsUsed |= 1 << readField(DEC_SEGMENT);
       eip = next;
       if (count >= MAX_BLOCK_INSTRUCTIONS) { addBlock(eip); break; }
       continue;
@@ -329,7 +341,7 @@ function scanBlock(index: u32): void {
     const op = opcode();
     if (readField(DEC_HAS_MEMORY_OPERAND) != 0) segmentsUsed |= 1 << readField(DEC_SEGMENT);
     if (usesStack(op)) { stackUsed = true; segmentsUsed |= 1 << SEG_SS; }
-    if (op == 0xfa || op == 0xfb) privileged = true;
+    if (op == 0xfa || op == 0xfb || op == 0x9d || op == 0x131) privileged = true;
     if (op == 0xa4 || op == 0xa5) segmentsUsed |= (1 << SEG_DS) | (1 << SEG_ES);
     if (op == 0xaa || op == 0xab) segmentsUsed |= 1 << SEG_ES;
     eip = next;
@@ -465,6 +477,15 @@ function emitWriteE(size: u32, value: u32): void {
 }
 
 function prepareE(): void { if (!modIsRegister()) emitModrmLinear(); }
+
+/** MOV Sreg, E into ES, DS, FS or GS (movesToDataSegment). */
+function translateMoveToDataSegment(): void {
+  emitFlushFlags(); // (both ways out of the load leave the flags in the state block)
+  resetFlagLocals();
+  prepareE(); emitReadE(16); emitSet(L_B);
+  emitLoadDataSegment(readField(DEC_REG));
+  forgetFlags();
+}
 
 // ---- Instructions -----------------------------------------------------------------------------
 
@@ -659,6 +680,8 @@ function translateInstruction(eip: u32, next: u32, fallsInto: i32): void {
       }
       case 0xfa: emitChangeSystemFlags(FLAG_IF, 0); break;
       case 0xfb: emitSetInterruptFlag(); break;
+      case 0x9d: emitPopFlags(); break;
+      case 0x131: emitReadTsc(); break;
       case 0xa4: case 0xa5: emitMoveString(op == 0xa4 ? 8 : 32, (readField(DEC_PREFIXES) & PREFIX_REP) != 0); break;
       case 0xaa: case 0xab: emitStoreString(op == 0xaa ? 8 : 32, (readField(DEC_PREFIXES) & PREFIX_REP) != 0); break;
       case 0xfc: emitChangeSystemFlags(FLAG_DF, 0); break;
@@ -1139,7 +1162,11 @@ function emitBlock(index: u32): void {
       continue;
     }
     if (kind == CALLOUT) emitCallout();
-    else if (kind == SEGMENT_LOAD) { emitCallout(); emitSegmentRecheck(); }
+    else if (kind == SEGMENT_LOAD) {
+      if (movesToDataSegment()) translateMoveToDataSegment();
+      else emitCallout();
+      emitSegmentRecheck();
+    }
     else if (kind == LEAVE) emitInterpretAndLeave(EXIT_UNTRANSLATED);
     else translateInstruction(eip, next, fallsInto);
     eip = next;

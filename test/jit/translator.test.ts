@@ -41,12 +41,17 @@ function expectSameAsInterpreted(code: number[], ramStart = 0, ramEnd = 0) {
   const [off, forced] = (["off", "force"] as const).map((mode) => {
     const { machine, modules } = machineFor(code, mode);
     const outcome = machine.runToCompletion();
-    return { outcome, registers: machine.registers(), ram: machine.engine.ram().slice(ramStart, ramEnd), statistics: machine.statistics(), modules };
+    // Each segment register's hidden cache: selector, base, limit, access.
+    const segments = [layout.SEG_SELECTOR, layout.SEG_BASE, layout.SEG_LIMIT, layout.SEG_ACCESS]
+      .flatMap((field) => [0, 1, 2, 3, 4, 5].map((seg) => machine.engine.get32(field + 4 * seg)));
+    const segmentState = machine.engine.get32(layout.JIT_SEGMENTS);
+    return { outcome, registers: machine.registers(), segments, segmentState, ram: machine.engine.ram().slice(ramStart, ramEnd), statistics: machine.statistics(), modules };
   });
   expect(forced.outcome.reason).toBe("exit");
   expect(forced.outcome.exitStatus).toBe(off.outcome.exitStatus);
   expect(forced.outcome.instructions).toBe(off.outcome.instructions);
   expect(forced.registers).toEqual(off.registers);
+  expect(forced.segments).toEqual(off.segments);
   expect(forced.ram).toEqual(off.ram);
   return { off, forced };
 }
@@ -303,23 +308,125 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(results[1].statistics.instructionsInterpreted).toBe(interpreted);
   });
 
-  it("runs POPF inside a unit and stays in it while no interrupt is due", () => {
-    const popfLoop = [
-      0xb9, 0xe8, 0x03, 0x00, 0x00, // mov ecx, 1000
-      0x9c, //                         loop: pushfd
-      0x9d, //                         popfd
-      0x49, //                         dec ecx
-      0x75, 0xfb, //                   jnz loop
-      0xe6, 0xf4, //                   out 0xf4, al
-      0xf4, //                         hlt
+  it("translates POPF at CPL 0 and reads the flags it popped as the interpreter does", () => {
+    const popfLoop = [ // (assembled with NASM)
+      0xb9, 0x2c, 0x01, 0x00, 0x00, //       mov ecx, 300
+      0x31, 0xff, //                         xor edi, edi
+      0x69, 0xc1, ...le32(0x01000193), //    loop: imul eax, ecx, 0x01000193
+      0x25, ...le32(0xed5), //               and eax, 0xed5 (OF DF IF SF ZF AF PF CF; not TF)
+      0x0d, ...le32(0x10000), //             or eax, 0x10000 (RF, which POPF clears)
+      0x50, //                               push eax
+      0x9d, //                               popfd
+      0x11, 0xff, //                         adc edi, edi (CF)
+      0x0f, 0x90, 0xc3, //                   seto bl
+      0x0f, 0x98, 0xc7, //                   sets bh
+      0x0f, 0xb7, 0xdb, //                   movzx ebx, bx
+      0x01, 0xdf, //                         add edi, ebx
+      0x9c, //                               pushfd
+      0x5b, //                               pop ebx
+      0x31, 0xdf, //                         xor edi, ebx
+      0xfc, //                               cld
+      0x49, //                               dec ecx
+      0x75, 0xd9, //                         jnz loop
+      0x89, 0xf8, //                         mov eax, edi
+      0xe6, 0xf4, //                         out 0xf4, al
+      0xf4, //                               hlt
     ];
-    const { machine } = machineFor(popfLoop, "force");
-    expect(machine.runToCompletion().reason).toBe("exit");
-    const statistics = machine.statistics();
-    // The POPFs are callouts (1000 interpreted instructions); the unit leaves only for the OUT.
-    expect(statistics.jitExitsUntranslated).toBe(0);
-    expect(statistics.jitExitsSlowPath).toBe(1);
-    expect(statistics.instructionsTranslated).toBeGreaterThan(3990n);
+    const { forced } = expectSameAsInterpreted(popfLoop);
+    // Only the OUT runs in the interpreter (it was one callout per POPF), and the unit leaves
+    // only for it: IF set with no interrupt pending lets it go on.
+    expect(forced.statistics.jitCallouts).toBe(1);
+    expect(forced.statistics.jitExitsSlowPath).toBe(1);
+    expect(forced.statistics.jitExitsUntranslated).toBe(0);
+  });
+
+  it("translates RDTSC at CPL 0: the time-stamp counter as the interpreter reads it, mid-block", () => {
+    const rdtscLoop = [ // (assembled with NASM)
+      0xb9, 0xc8, 0x00, 0x00, 0x00, //       mov ecx, 200
+      0x31, 0xff, //                         xor edi, edi
+      0x31, 0xf6, //                         xor esi, esi
+      0x0f, 0x31, //                         loop: rdtsc
+      0x01, 0xc7, //                         add edi, eax
+      0x11, 0xd6, //                         adc esi, edx
+      0x6b, 0xc1, 0x07, //                   imul eax, ecx, 7
+      0x01, 0xc7, //                         add edi, eax
+      0x49, //                               dec ecx
+      0x75, 0xf2, //                         jnz loop
+      0x89, 0xf8, //                         mov eax, edi
+      0x31, 0xf0, //                         xor eax, esi
+      0xe6, 0xf4, //                         out 0xf4, al
+      0xf4, //                               hlt
+    ];
+    const { forced } = expectSameAsInterpreted(rdtscLoop);
+    expect(forced.statistics.jitCallouts).toBe(1); // the OUT
+  });
+
+  // A load of segment register `sreg` (ES 0, DS 3, FS 4, GS 5) with `selector`: from EDX, or
+  // from memory (the stack top).
+  const loadSegment = (sreg: number, selector: number, fromMemory = false): number[] => fromMemory
+    ? [0x6a, selector, 0x8e, 0x04 | (sreg << 3), 0x24, 0x83, 0xc4, 0x04] // push selector; mov sreg, [esp]; add esp, 4
+    : [0xba, ...le32(selector), 0x8e, 0xc2 | (sreg << 3)]; //              mov edx, selector; mov sreg, edx
+  const [ES, DS, FS, GS] = [0, 3, 4, 5];
+  // The guest's own GDT: flat code and data, a 4 KiB segment at 0x8000, read-only data, data not
+  // yet accessed, expand-down data, DPL 3 data, flat data based at 0x8000.
+  const DESCRIPTORS = [
+    [0, 0], [0x0000ffff, 0x00cf9a00], [0x0000ffff, 0x00cf9300], [0x80000fff, 0x00409300], [0x9000ffff, 0x00cf9100],
+    [0x0000ffff, 0x00cf9200], [0x0000ffff, 0x00cf9700], [0x0000ffff, 0x00cff300], [0x8000ffff, 0x00cf9300],
+  ];
+
+  it.each([
+    ["DPL 3 data in ES, a based flat segment in FS, the 4 KiB one in GS", [[ES, 0x3b], [DS, 0x10], [FS, 0x40], [GS, 0x18, true]]],
+    ["the data first accessed here in ES, expand-down in FS, read-only in GS", [[ES, 0x28], [DS, 0x10], [FS, 0x30], [GS, 0x20, true]]],
+  ] as [string, [number, number, boolean?][]][])("loads DS, ES, FS and GS in line as the interpreter does, ending with %s", (_, last) => {
+    const GDT = 0x100;
+    const loop = [
+      0xb8, 0x10, 0x00, 0x00, 0x00, //   mov eax, 0x10
+      0x8e, 0xd8, 0x8e, 0xc0, //         mov ds, eax; mov es, eax (the selector they hold)
+      ...loadSegment(FS, 0x28), //       (accessed bit set the first time)
+      ...loadSegment(FS, 0), //          null
+      ...loadSegment(GS, 0x20, true), // read-only
+      ...loadSegment(GS, 0x30), //       expand-down
+      ...loadSegment(ES, 0x3b), //       DPL 3, RPL 3
+      ...loadSegment(FS, 0x40), //       flat, based at 0x8000
+      ...loadSegment(GS, 0x18), //       4 KiB
+      ...last.flatMap(([sreg, selector, fromMemory]) => loadSegment(sreg, selector, fromMemory)),
+      0x8c, 0xe0, 0x01, 0xc7, //         mov eax, fs; add edi, eax
+      0x8c, 0xe8, 0x01, 0xc7, //         mov eax, gs; add edi, eax
+      0xc1, 0xc7, 0x03, //               rol edi, 3
+      0x49, //                           dec ecx
+    ];
+    const code = [
+      0x0f, 0x01, 0x15, ...le32(LOAD_ADDRESS + GDT + 8 * DESCRIPTORS.length), // lgdt [gdtr]
+      0xea, ...le32(LOAD_ADDRESS + 0x0e), 0x08, 0x00, //    jmp 0x08:start
+      0xb8, 0x10, 0x00, 0x00, 0x00, //                      start: mov eax, 0x10
+      0x8e, 0xd0, //                                        mov ss, eax
+      0xbc, 0x00, 0x90, 0x00, 0x00, //                      mov esp, 0x9000
+      0xb9, 0x64, 0x00, 0x00, 0x00, //                      mov ecx, 100
+      0x31, 0xff, //                                        xor edi, edi
+      ...loop, //                                           loop: ...
+      0x0f, 0x85, ...le32(-(loop.length + 6)), //           jnz loop
+      0x89, 0xf8, //                                        mov eax, edi
+      0xe6, 0xf4, //                                        out 0xf4, al
+      0xf4, //                                              hlt
+    ];
+    while (code.length < GDT) code.push(0x90);
+    for (const [low, high] of DESCRIPTORS) code.push(...le32(low), ...le32(high));
+    code.push(8 * DESCRIPTORS.length - 1, 0x00, ...le32(LOAD_ADDRESS + GDT)); // gdtr: limit, base
+    const gdtStart = LOAD_ADDRESS + GDT;
+    const { off, forced } = expectSameAsInterpreted(code, gdtStart, gdtStart + DESCRIPTORS.length * 8);
+    expect(off.ram[0x28 + 5]).toBe(0x93); // (the interpreter set the accessed bit)
+    // 15 segment loads a round, 1500 in all, in translated code: the interpreter runs the far
+    // jump before the loop, MOV SS, the first load of the descriptor not yet accessed, the OUT.
+    expect(forced.statistics.instructionsInterpreted).toBeLessThan(10n);
+    expect(forced.statistics.jitCallouts).toBeLessThan(5);
+    // The units' segment word has each segment's bits as jit/segment_state.ts computes them.
+    const [selectors, bases, limits, access] = [0, 6, 12, 18].map((at) => forced.segments.slice(at, at + 6));
+    const checked = 0xf << 16; // ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN (assembly/cpu/state.ts)
+    for (const seg of [ES, DS, FS, GS]) {
+      const flat = (access[seg] & checked) === 0 && limits[seg] === 0xffffffff;
+      expect([selectors[seg], (forced.segmentState >>> seg) & 1, (forced.segmentState >>> (8 + seg)) & 1])
+        .toEqual([selectors[seg], flat ? 1 : 0, bases[seg] === 0 ? 1 : 0]);
+    }
   });
 
   it.each(["off", "force"] as const)("lets a device see guest time as of the instruction that reaches it (translation %s)", (mode) => {
@@ -382,7 +489,7 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(forced.statistics.jitExitsSlowPath).toBe(1);
   });
 
-  it("translates BSF, BSR and BT, BTS, BTR with a register bit offset into memory, as the interpreter runs them", () => {
+  it("translates BSF, BSR, REP BSF and BT, BTS, BTR with a register bit offset into memory, as the interpreter runs them", () => {
     const BITMAP = 0x8000;
     const bitLoop = [
       0xbe, ...le32(BITMAP + 0x20), //       mov esi, BITMAP + 0x20 (offsets reach 0x20 bytes below)
@@ -400,6 +507,8 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
       0x0f, 0xbd, 0xea, //                   bsr ebp, edx
       0x0f, 0x44, 0xe9, //                   cmovz ebp, ecx
       0x01, 0xef, //                         add edi, ebp
+      0xf3, 0x0f, 0xbc, 0xda, //             rep bsf ebx, edx (TZCNT, which is BSF on this CPU)
+      0x01, 0xdf, //                         add edi, ebx
       0xc1, 0xf8, 0x18, //                   sar eax, 24 (a bit offset of -128..127)
       0x0f, 0xab, 0x06, //                   bts [esi], eax
       0x11, 0xff, //                         adc edi, edi
@@ -409,7 +518,7 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
       0x0f, 0xb3, 0x06, //                   btr [esi], eax
       0x11, 0xff, //                         adc edi, edi
       0x49, //                               dec ecx
-      0x75, 0xc2, //                         jnz loop
+      0x75, 0xbc, //                         jnz loop
       0x89, 0xf8, //                         mov eax, edi
       0xe6, 0xf4, //                         out 0xf4, al
       0xf4, //                               hlt
