@@ -216,7 +216,7 @@ export const JIT_BATCH_HINTS = 0xe08300; // per function of the batch, its first
 // Offsets of the unlikely branches in the batch's function bodies (jit/wasm_writer.ts).
 export const JIT_HINTS = 0xec0000;
 export const JIT_HINTS_CAPACITY = 0x10000;
-// Entry points by EIP (jit/entry_cache.ts): direct-mapped, 32 bytes each.
+// Entry points by EIP (jit/entry_cache.ts): two-way set associative, 32 bytes an entry.
 export const JIT_ENTRY_CACHE = 0xa00000;
 export const JIT_ENTRY_CACHE_ENTRIES = 0x8000;
 // Hotness counts of entry points not translated yet (jit/units.ts): 2^JIT_HOTNESS_BITS u16.

@@ -7,7 +7,7 @@ import {
   JIT_ENTRY_CACHE, JIT_ENTRY_EPOCH, STAT_JIT_CHAINED, STAT_JIT_EXITS, INTERRUPT_PENDING, CR0, TSC_AT_BUDGET_END,
   SEG_SELECTOR, SEG_LIMIT, SEG_ACCESS, GDTR_BASE, GDTR_LIMIT, JIT_SEGMENTS,
 } from "../layout";
-import { ENTRY_CACHE_SHIFT, ENTRY_SIZE_SHIFT, ENTRY_HASH_MULTIPLIER, entryTlbMask, unitEntryCounter } from "./entry_cache";
+import { ENTRY_CACHE_SHIFT, ENTRY_SET_SHIFT, ENTRY_BYTES, ENTRY_HASH_MULTIPLIER, entryTlbMask, unitEntryCounter } from "./entry_cache";
 import {
   FLAGS_ARITH, FLAGS_WRITABLE, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_SF, FLAG_ZF, FLAG_PF, FLAG_DF, FLAG_IF, FLAG_TF, FLAG_RF,
   FLAG_RESERVED1, CR0_PE, ACC_G, ACC_RW, ACC_DC, ACC_UNUSABLE, ACC_NO_READ, ACC_NO_WRITE, ACC_EXPAND_DOWN,
@@ -296,11 +296,17 @@ export function emitUnitExit(): void {
     emitGet(L_EXIT_CAUSE); emitConst(EXIT_BRANCH); emit8(W.OP_I32_NE);
     W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
     emitGet(L_EXIT_EIP); emitConst(ENTRY_HASH_MULTIPLIER); emit8(W.OP_I32_MUL);
-    emitConst(ENTRY_CACHE_SHIFT); emit8(W.OP_I32_SHR_U); emitConst(ENTRY_SIZE_SHIFT); emit8(W.OP_I32_SHL);
+    emitConst(ENTRY_CACHE_SHIFT); emit8(W.OP_I32_SHR_U); emitConst(ENTRY_SET_SHIFT); emit8(W.OP_I32_SHL);
     emitSet(L_T);
     emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE);
     emitGet(L_EXIT_EIP); emit8(W.OP_I32_NE);
-    W.hintUnlikely(); emitBr(W.OP_BR_IF, 0);
+    W.hintUnlikely();
+    emit8(W.OP_IF); emit8(W.BLOCK_VOID); // the set's second entry
+    emitGet(L_T); emitConst(ENTRY_BYTES); emit8(W.OP_I32_ADD); emitSet(L_T);
+    emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE);
+    emitGet(L_EXIT_EIP); emit8(W.OP_I32_NE);
+    W.hintUnlikely(); emitBr(W.OP_BR_IF, 1);
+    emit8(W.OP_END);
     emitLoadField(SEG_BASE + (SEG_CS << 2)); emitSet(L_X);
     emitGet(L_T); emitMemory(W.OP_I32_LOAD, 2, JIT_ENTRY_CACHE + 4);
     emitGet(L_X); emit8(W.OP_I32_NE);

@@ -452,6 +452,36 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     expect(machine.registers().ebx).toBe(2000 + 2); // the loop, the RDTSC and the second read
   });
 
+  it("keeps two entry points that share an entry-cache set both cached: calls to them chain", () => {
+    // Two functions whose EIPs hash alike (jit/entry_cache.ts: the same set, and the same entry
+    // of a direct-mapped cache of that size), each `add eax, n; ret`, called in turn.
+    // Direct-mapped, each call evicted the other's entry and went back through the run loop.
+    const set = (eip: number): number => Math.imul(eip, 0x9e3779b1) >>> 17;
+    const first = LOAD_ADDRESS + 0x1000;
+    let second = LOAD_ADDRESS + 0x2000;
+    while (set(second) !== set(first)) second++;
+    const ROUNDS = 5000;
+    const code = [
+      0xb9, ...le32(ROUNDS), //                  mov ecx, ROUNDS
+      0x31, 0xc0, //                             xor eax, eax
+      0xe8, ...le32(first - (LOAD_ADDRESS + 12)), //  loop: call first
+      0xe8, ...le32(second - (LOAD_ADDRESS + 17)), // call second
+      0x49, //                                   dec ecx
+      0x75, 0xf3, //                             jnz loop
+      0xe6, 0xf4, //                             out 0xf4, al
+      0xf4, //                                   hlt
+    ];
+    while (code.length < first - LOAD_ADDRESS) code.push(0x90);
+    code.push(0x83, 0xc0, 0x01, 0xc3); //        first: add eax, 1; ret
+    while (code.length < second - LOAD_ADDRESS) code.push(0x90);
+    code.push(0x83, 0xc0, 0x02, 0xc3); //        second: add eax, 2; ret
+    const { forced } = expectSameAsInterpreted(code);
+    expect(forced.outcome.exitStatus).toBe((((ROUNDS * 3) & 0xff) << 1) | 1);
+    // Four transitions a round (two calls, two returns) go straight from unit to unit.
+    expect(forced.statistics.jitExitsChained).toBeGreaterThan(ROUNDS * 4 * 0.99);
+    expect(forced.statistics.jitExitsBranch).toBeLessThan(20);
+  });
+
   it("goes on in translated code after a unit leaves for an instruction it cannot follow", () => {
     // MOV CR3 ends the unit (the interpreter runs it from inside, then the unit leaves): what
     // comes after it is a block start, for the next unit, not interpreted up to the next jump.

@@ -1136,18 +1136,35 @@
        (local.get $17)
        (i32.const -1640531535)
       )
-      (i32.const 17)
+      (i32.const 18)
      )
-     (i32.const 5)
+     (i32.const 6)
     )
    )
    (@metadata.code.branch_hint "\00")
-   (br_if $block12
+   (if
     (i32.ne
      (i32.load offset=10485760
       (local.get $24)
      )
      (local.get $17)
+    )
+    (then
+     (local.set $24
+      (i32.add
+       (local.get $24)
+       (i32.const 32)
+      )
+     )
+     (@metadata.code.branch_hint "\00")
+     (br_if $block12
+      (i32.ne
+       (i32.load offset=10485760
+        (local.get $24)
+       )
+       (local.get $17)
+      )
+     )
     )
    )
    (local.set $26
