@@ -1,7 +1,7 @@
 // The entry cache: CS:EIP → table slot of the unit entered there, two-way set associative, in
-// front of the unit table. The unit table is keyed by physical address, which costs a TLB look-up and a
-// page generation check; this cache answers from EIP and one TLB load, so leaving one unit for
-// the next (the run loop's jitEnter, or the unit's own exit when it chains) is a few loads and
+// front of the unit table. The unit table is keyed by physical address, which costs a TLB look-up
+// and a page generation check; this cache answers from EIP and one TLB load, so leaving one unit
+// for the next (the run loop's jitEnter, or the unit's own exit when it chains) is a few loads and
 // compares.
 //
 // An entry remembers the physical page its EIP mapped to, and a hit needs the current TLB entry

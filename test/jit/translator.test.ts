@@ -415,7 +415,7 @@ describe.skipIf(!engineBuilt)("binary translator", () => {
     const gdtStart = LOAD_ADDRESS + GDT;
     const { off, forced } = expectSameAsInterpreted(code, gdtStart, gdtStart + DESCRIPTORS.length * 8);
     expect(off.ram[0x28 + 5]).toBe(0x93); // (the interpreter set the accessed bit)
-    // 15 segment loads a round, 1500 in all, in translated code: the interpreter runs the far
+    // 13 segment loads a round, 1300 in all, in translated code: the interpreter runs the far
     // jump before the loop, MOV SS, the first load of the descriptor not yet accessed, the OUT.
     expect(forced.statistics.instructionsInterpreted).toBeLessThan(10n);
     expect(forced.statistics.jitCallouts).toBeLessThan(5);
